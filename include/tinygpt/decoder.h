@@ -1,0 +1,45 @@
+#pragma once
+// The forward pass. `State` holds everything that changes while running (activations
+// and the KV cache) so that `Model` stays read-only and shareable.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tinygpt/attention.h"
+#include "tinygpt/model.h"
+
+namespace tinygpt {
+
+struct State {
+  int capacity = 0;  // positions the KV cache can hold (<= n_ctx)
+  int n_past = 0;    // positions already in the cache
+
+  // KV cache: [L][capacity][D]; head h of position p is at (p * D + h * head_dim).
+  std::vector<float> key_cache, value_cache;
+
+  // Activations for a batch of T tokens (resized as needed, never shrunk).
+  std::vector<float> x;       // [T][D] residual stream
+  std::vector<float> xn;      // [T][D] layer-norm output
+  std::vector<float> qkv;     // [T][3D]
+  std::vector<float> att;     // [T][D] heads concatenated
+  std::vector<float> hidden;  // [T][F] MLP hidden
+  std::vector<float> scores;  // [capacity] attention weights of one head
+  std::vector<float> logits;  // [T][V] or [V]
+};
+
+// A state whose cache holds `capacity` positions (clamped to n_ctx); size it to the
+// prompt plus the tokens to generate, so a huge n_ctx does not allocate a huge cache.
+State make_state(const Config& config, int capacity);
+
+struct ForwardOptions {
+  bool all_logits = false;                     // logits for every token, else only the last
+  const AttentionObserver* observer = nullptr;  // called per layer, head and query; null costs nothing
+};
+
+// Runs `tokens` at positions state.n_past, n_past+1, ... and appends their keys and values
+// to the cache. Returns logits: [T][V] row-major with all_logits, else [V] for the last token.
+// Throws Error(input) if the tokens do not fit in the state's capacity or an id is out of range.
+std::span<const float> forward(const Model& model, State& state, std::span<const std::int32_t> tokens,
+                               const ForwardOptions& options = {});
+
+}  // namespace tinygpt

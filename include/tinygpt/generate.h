@@ -1,0 +1,51 @@
+#pragma once
+// Autoregressive decoding: prompt -> ids -> prefill -> sample, feed back, stop.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinygpt/model.h"
+#include "tinygpt/sampler.h"
+
+namespace tinygpt {
+
+enum class StopReason { eos, max_new_tokens, context_full };
+const char* to_string(StopReason r);
+
+struct GenerateParams {
+  int max_new_tokens = 200;
+  SamplerParams sampler;
+  std::uint64_t seed = 0;
+  int top_logprobs = 0;  // alternatives to record per step (0 = none)
+};
+
+struct TokenLogprob {
+  std::int32_t id;
+  double logprob;
+};
+
+struct Step {
+  std::int32_t id;
+  double logprob;  // log_softmax of the raw logits (temperature 1, before filtering)
+  std::vector<TokenLogprob> top;  // the top_logprobs most likely, best first
+};
+
+struct GenerateResult {
+  std::vector<std::int32_t> prompt_ids;  // bos (when the model has one) + the prompt's tokens
+  std::vector<std::int32_t> ids;         // generated, including a final eos
+  std::vector<Step> steps;               // one per generated id
+  StopReason stop = StopReason::max_new_tokens;
+  double prefill_seconds = 0, decode_seconds = 0;
+};
+
+// The ids the model sees for a prompt: bos (if any) + encode(prompt). Throws Error(input)
+// for an empty prompt on a model without bos and for a prompt longer than n_ctx.
+std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt);
+
+// `on_step` is called as soon as each token is chosen (for streaming).
+GenerateResult generate(const Model& model, std::string_view prompt, const GenerateParams& params,
+                        const std::function<void(const Step&)>& on_step = {});
+
+}  // namespace tinygpt

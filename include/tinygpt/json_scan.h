@@ -1,0 +1,74 @@
+#pragma once
+// A small pull scanner over JSON text. The weights loader walks the file with it so
+// that millions of numbers go straight into float buffers (no DOM, no per-number node),
+// while small sub-objects (config, tokenizer) are cut out as text and handed to
+// nlohmann::json. Every error names the source and the byte offset.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace tinygpt {
+
+class JsonScanner {
+ public:
+  JsonScanner(std::string_view text, std::string where) : text_(text), where_(std::move(where)) {}
+
+  void skip_ws() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' || text_[pos_] == '\r'))
+      ++pos_;
+  }
+  // Next non-space character, or '\0' at the end of the input.
+  char peek() {
+    skip_ws();
+    return pos_ < text_.size() ? text_[pos_] : '\0';
+  }
+  bool consume_if(char c) {
+    if (peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+  void expect(char c, const char* context);
+  bool at_end() {
+    skip_ws();
+    return pos_ >= text_.size();
+  }
+
+  std::string read_string();
+  // Skips one complete value, checking its syntax, and returns its text.
+  std::string_view skip_value();
+  // Reads a JSON number as float32. Throws on NaN/Infinity literals, on values that
+  // overflow float32 and on anything that is not a number (the message says what it saw).
+  float read_float(const std::string& what);
+  // The raw text of a string value without unescaping (for base64, which has no escapes).
+  std::string_view read_raw_string();
+
+  std::size_t offset() const { return pos_; }
+  std::string_view text() const { return text_; }
+  const std::string& where() const { return where_; }
+  [[noreturn]] void fail(const std::string& message) const;
+
+  // Iterates the members of an object; `on_member(key)` must consume the value.
+  template <class F>
+  void for_each_member(const char* context, F&& on_member) {
+    expect('{', context);
+    if (consume_if('}')) return;
+    do {
+      if (peek() != '"') fail(std::string("expected a member name in ") + context);
+      const std::string key = read_string();
+      expect(':', context);
+      on_member(key);
+    } while (consume_if(','));
+    expect('}', context);
+  }
+
+ private:
+  std::string_view text_;
+  std::string where_;
+  std::size_t pos_ = 0;
+  int depth_ = 0;
+
+  std::string_view number_span();
+  void skip_literal(std::string_view word);
+};
+
+}  // namespace tinygpt

@@ -1,0 +1,76 @@
+#pragma once
+// The model as plain data: hyper-parameters, weights and tokenizer. Nothing here runs;
+// the forward pass is in decoder.h and reads these structs top to bottom.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tinygpt/tokenizer.h"
+
+namespace tinygpt {
+
+enum class Positional { learned, sinusoidal };
+enum class Activation { gelu_tanh, gelu, relu };
+
+struct Config {
+  int vocab_size = 0;   // V: rows of wte (may exceed the tokenizer's vocabulary: padding)
+  int n_ctx = 0;        // C: longest sequence the model accepts
+  int n_embd = 0;       // D: width of the residual stream
+  int n_head = 0;       // H: attention heads; each is D/H wide
+  int n_layer = 0;      // L: transformer blocks
+  int n_inner = 0;      // F: MLP hidden width (default 4*D)
+  Positional positional = Positional::learned;
+  Activation activation = Activation::gelu_tanh;
+  float layer_norm_epsilon = 1e-5f;
+  bool tie_word_embeddings = true;
+
+  int head_dim() const { return n_embd / n_head; }
+};
+
+// A row-major matrix. Linear layers are stored [out][in] (the transpose of the file's
+// Conv1D [in][out]) so that each output is one contiguous dot product.
+struct Matrix {
+  int rows = 0;
+  int cols = 0;
+  std::vector<float> data;  // rows * cols
+
+  std::span<const float> row(int r) const {
+    return {data.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols), static_cast<std::size_t>(cols)};
+  }
+};
+
+struct LayerWeights {
+  std::vector<float> ln_1_weight, ln_1_bias;  // [D]
+  Matrix attn_weight;                         // [3D][D]: rows 0..D-1 make q, D..2D-1 k, 2D..3D-1 v
+  std::vector<float> attn_bias;               // [3D]
+  Matrix attn_proj_weight;                    // [D][D]
+  std::vector<float> attn_proj_bias;          // [D]
+  std::vector<float> ln_2_weight, ln_2_bias;  // [D]
+  Matrix fc_weight;                           // [F][D]
+  std::vector<float> fc_bias;                 // [F]
+  Matrix mlp_proj_weight;                     // [D][F]
+  std::vector<float> mlp_proj_bias;           // [D]
+};
+
+struct Weights {
+  Matrix wte;                       // [V][D] token embeddings
+  Matrix wpe;                       // [C][D] positions: learned rows, or the sinusoid table
+  std::vector<LayerWeights> layers;  // [L]
+  std::vector<float> ln_f_weight, ln_f_bias;  // [D]
+  Matrix lm_head;                   // [V][D] only when untied (rows = 0 when tied)
+
+  const Matrix& output() const { return lm_head.rows > 0 ? lm_head : wte; }
+};
+
+struct Model {
+  std::string path;  // where it was loaded from, for messages
+  Config config;
+  Tokenizer tokenizer;
+  Weights weights;
+  std::uint64_t file_bytes = 0;
+
+  std::uint64_t parameter_count() const;
+};
+
+}  // namespace tinygpt

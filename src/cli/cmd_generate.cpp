@@ -1,0 +1,106 @@
+// tiny-gpt generate PROMPT: continue text, streaming it to stdout as it is sampled.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <random>
+
+#include "common.h"
+#include "tinygpt/generate.h"
+#include "tinygpt/utf8.h"
+
+namespace tinygpt::cli {
+namespace {
+
+struct GenerateOptions {
+  ModelOptions model;
+  std::string prompt;
+  GenerateParams params;
+  std::optional<std::uint64_t> seed;
+  bool json = false;
+  bool no_echo = false;
+};
+
+nlohmann::json token_json(const Tokenizer& tok, std::int32_t id, double logprob) {
+  const std::string text = tok.is_special(id) ? tok.token_bytes(id) : utf8::sanitize(tok.token_bytes(id));
+  return {{"id", id}, {"token", text}, {"logprob", logprob}};
+}
+
+void run(const GenerateOptions& o) {
+  GenerateParams params = o.params;
+  params.seed = o.seed ? *o.seed : std::random_device{}();
+  validate(params.sampler);
+  const Model model = load(o.model);
+  const Tokenizer& tok = model.tokenizer;
+
+  utf8::StreamDecoder stream;
+  if (!o.json && !o.no_echo) {
+    std::fputs(utf8::sanitize(o.prompt).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  const GenerateResult r = generate(model, o.prompt, params, [&](const Step& step) {
+    if (o.json || tok.is_special(step.id)) return;
+    const std::string text = stream.push(tok.token_bytes(step.id));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  });
+
+  if (o.json) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const Step& s : r.steps) {
+      nlohmann::json step = token_json(tok, s.id, s.logprob);
+      if (params.top_logprobs > 0) {
+        step["top_logprobs"] = nlohmann::json::array();
+        for (const auto& t : s.top) step["top_logprobs"].push_back(token_json(tok, t.id, t.logprob));
+      }
+      steps.push_back(std::move(step));
+    }
+    const nlohmann::json out = {{"prompt_ids", r.prompt_ids},
+                                {"ids", r.ids},
+                                {"text", utf8::sanitize(tok.decode(r.ids))},
+                                {"stop_reason", to_string(r.stop)},
+                                {"seed", params.seed},
+                                {"steps", std::move(steps)}};
+    std::puts(dump_json(out).c_str());
+  } else {
+    const std::string tail = stream.finish();
+    std::fputs(tail.c_str(), stdout);
+    std::fputs("\n", stdout);
+  }
+  std::fflush(stdout);
+
+  const char* why = r.stop == StopReason::eos              ? "the model produced its end token"
+                    : r.stop == StopReason::max_new_tokens ? "reached --max-new-tokens"
+                                                           : "the context is full";
+  spdlog::info("stop: {} ({}), {} tokens generated", to_string(r.stop), why, r.ids.size());
+  const double decode_tps = r.decode_seconds > 0 && r.ids.size() > 1 ? (r.ids.size() - 1) / r.decode_seconds : 0.0;
+  spdlog::debug("prompt: {} tokens in {:.3f} s ({:.0f} tokens/s); decode: {} tokens, {:.1f} tokens/s; seed {}",
+                r.prompt_ids.size(), r.prefill_seconds,
+                r.prefill_seconds > 0 ? r.prompt_ids.size() / r.prefill_seconds : 0.0, r.ids.size(), decode_tps,
+                params.seed);
+}
+
+}  // namespace
+
+void register_generate(CLI::App& app) {
+  auto o = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with the model");
+  cmd->add_option("prompt", o->prompt, "Text to continue (may be empty when the model has a begin token)")->required();
+  add_model_options(*cmd, o->model);
+  cmd->add_option("-n,--max-new-tokens", o->params.max_new_tokens, "Stop after this many new tokens")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--temperature", o->params.sampler.temperature, "Sampling temperature; 0 is greedy")
+      ->capture_default_str();
+  cmd->add_option("--top-k", o->params.sampler.top_k, "Keep only the K most likely tokens (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--top-p", o->params.sampler.top_p, "Keep the smallest set of tokens whose probability reaches P (1: off)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for sampling (default: random, shown with -v and in --json)");
+  cmd->add_option("--top-logprobs", o->params.top_logprobs, "With --json: the K most likely tokens at each step")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
+  cmd->add_flag("--no-echo", o->no_echo, "Print only the continuation, not the prompt");
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace tinygpt::cli

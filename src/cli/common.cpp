@@ -1,0 +1,33 @@
+#include "common.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "tinygpt/model_path.h"
+
+namespace tinygpt::cli {
+
+void add_model_options(CLI::App& cmd, ModelOptions& o) {
+  cmd.add_option("-m,--model", o.model, "Model file, or the name of a shipped model (default: " +
+                                            std::string(kDefaultModelName) + ")");
+  cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--max-ctx", o.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
+      ->check(CLI::PositiveNumber);
+}
+
+Model load(const ModelOptions& o) {
+  const std::string path = resolve_model_path(o.model);
+  const auto t0 = std::chrono::steady_clock::now();
+  Model m = load_model(path, o.limits);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::debug("loaded {} ({} parameters, {:.1f} MB) in {:.3f} s", path, m.parameter_count(), m.file_bytes / 1e6, s);
+  return m;
+}
+
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace tinygpt::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Pieces every subcommand shares: the model flags, loading, and JSON printing.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tinygpt/model.h"
+#include "tinygpt/weights_json.h"
+
+namespace tinygpt::cli {
+
+struct ModelOptions {
+  std::string model;  // name or path; empty = the default shipped model
+  LoadLimits limits;
+};
+
+// -m/--model, --max-params, --max-ctx
+void add_model_options(CLI::App& cmd, ModelOptions& options);
+Model load(const ModelOptions& options);
+
+// JSON text that is valid UTF-8 whatever the token bytes were.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
+// A subcommand's work; runs after parsing. Register functions hand one to main.
+void register_generate(CLI::App& app);
+
+}  // namespace tinygpt::cli

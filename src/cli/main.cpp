@@ -1,0 +1,63 @@
+// tiny-gpt: the command line. Each subcommand registers itself from its own file;
+// this is the one place that turns errors into messages and exit codes.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <new>
+#include <string>
+
+#include "common.h"
+#include "tinygpt/error.h"
+
+namespace {
+
+// One line, whatever the message holds.
+void report(const std::string& message) {
+  std::string line = message;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "tiny-gpt: error: %s\n", line.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_st("tiny-gpt");
+  logger->set_pattern("%^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+
+  CLI::App app{"tiny-gpt: run a small GPT-style decoder and look inside it"};
+  app.set_version_flag("--version", "tiny-gpt 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();  // -v may follow the subcommand
+  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); },
+                        "Log details (timings, model info) to stderr");
+
+  tinygpt::cli::register_generate(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    report(std::string(e.what()) + " (try --help)");
+    return tinygpt::kExitUsage;
+  } catch (const tinygpt::Error& e) {
+    report(e.what());
+    return e.kind() == tinygpt::ErrorKind::usage ? tinygpt::kExitUsage : tinygpt::kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    report("out of memory");
+    return tinygpt::kExitBadInput;
+  } catch (const std::exception& e) {
+    report(std::string("unexpected failure: ") + e.what());
+    return tinygpt::kExitBadInput;
+  }
+  return tinygpt::kExitOk;
+}

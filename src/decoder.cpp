@@ -1,0 +1,107 @@
+#include "tinygpt/decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "tinygpt/error.h"
+#include "tinygpt/kernels.h"
+
+namespace tinygpt {
+
+State make_state(const Config& c, int capacity) {
+  State s;
+  s.capacity = std::clamp(capacity, 1, c.n_ctx);
+  const std::size_t cache = static_cast<std::size_t>(c.n_layer) * s.capacity * c.n_embd;
+  s.key_cache.assign(cache, 0.0f);
+  s.value_cache.assign(cache, 0.0f);
+  s.scores.assign(static_cast<std::size_t>(s.capacity), 0.0f);
+  return s;
+}
+
+static void grow(std::vector<float>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+std::span<const float> forward(const Model& model, State& s, std::span<const std::int32_t> tokens,
+                               const ForwardOptions& options) {
+  const Config& c = model.config;
+  const Weights& w = model.weights;
+  const int T = static_cast<int>(tokens.size());
+  const int D = c.n_embd, F = c.n_inner, V = c.vocab_size, H = c.n_head, hd = c.head_dim();
+  const int pos0 = s.n_past;
+  if (T == 0) throw_input_error("nothing to run: no tokens");
+  if (pos0 + T > s.capacity)
+    throw_input_error("sequence of " + std::to_string(pos0 + T) + " tokens does not fit the context of " +
+                      std::to_string(s.capacity));
+  const auto uD = static_cast<std::size_t>(D);
+  grow(s.x, T * uD);
+  grow(s.xn, T * uD);
+  grow(s.qkv, 3 * T * uD);
+  grow(s.att, T * uD);
+  grow(s.hidden, static_cast<std::size_t>(T) * F);
+
+  // x[t] = wte[token] + wpe[position]
+  for (int t = 0; t < T; ++t) {
+    const int id = tokens[static_cast<std::size_t>(t)];
+    if (id < 0 || id >= V) throw_input_error("token id " + std::to_string(id) + " is outside the vocabulary");
+    const auto e = w.wte.row(id);
+    const auto p = w.wpe.row(pos0 + t);
+    float* x = s.x.data() + t * uD;
+    for (int i = 0; i < D; ++i) x[i] = e[i] + p[i];
+  }
+
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int l = 0; l < c.n_layer; ++l) {
+    const LayerWeights& lw = w.layers[static_cast<std::size_t>(l)];
+    float* k_cache = s.key_cache.data() + static_cast<std::size_t>(l) * s.capacity * uD;
+    float* v_cache = s.value_cache.data() + static_cast<std::size_t>(l) * s.capacity * uD;
+
+    // Attention sub-block: x += c_proj(attn(ln_1(x)))
+    for (int t = 0; t < T; ++t)
+      kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_1_weight.data(), lw.ln_1_bias.data(), D,
+                          c.layer_norm_epsilon);
+    kernels::linear(s.qkv.data(), s.xn.data(), T, lw.attn_weight, lw.attn_bias.data());
+    for (int t = 0; t < T; ++t) {
+      const float* qkv = s.qkv.data() + 3 * t * uD;
+      std::copy(qkv + D, qkv + 2 * D, k_cache + (pos0 + t) * uD);
+      std::copy(qkv + 2 * D, qkv + 3 * D, v_cache + (pos0 + t) * uD);
+    }
+    for (int t = 0; t < T; ++t) {
+      const int pos = pos0 + t;
+      for (int h = 0; h < H; ++h) {
+        const float* q = s.qkv.data() + 3 * t * uD + h * hd;
+        const float* keys = k_cache + h * hd;
+        const float* values = v_cache + h * hd;
+        attend_head(s.att.data() + t * uD + h * hd, q, keys, values, D, pos + 1, hd, scale, s.scores.data());
+        if (options.observer)
+          (*options.observer)(AttentionEvent{l, h, pos, {s.scores.data(), static_cast<std::size_t>(pos + 1)},
+                                             {q, static_cast<std::size_t>(hd)}, keys, values, D});
+      }
+    }
+    kernels::linear(s.xn.data(), s.att.data(), T, lw.attn_proj_weight, lw.attn_proj_bias.data());
+    for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
+
+    // MLP sub-block: x += c_proj(act(c_fc(ln_2(x))))
+    for (int t = 0; t < T; ++t)
+      kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
+                          c.layer_norm_epsilon);
+    kernels::linear(s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
+    kernels::activate(c.activation, s.hidden.data(), T * F);
+    kernels::linear(s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
+    for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
+  }
+  s.n_past = pos0 + T;
+
+  // logits = ln_f(x) W_out^T, for the rows asked for.
+  const int first = options.all_logits ? 0 : T - 1;
+  const int rows = T - first;
+  for (int t = first; t < T; ++t)
+    kernels::layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(), D,
+                        c.layer_norm_epsilon);
+  grow(s.logits, static_cast<std::size_t>(rows) * V);
+  kernels::linear(s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
+  return {s.logits.data(), static_cast<std::size_t>(rows) * V};
+}
+
+}  // namespace tinygpt

@@ -1,0 +1,10 @@
+#include "tinygpt/error.h"
+
+namespace tinygpt {
+
+void throw_model_error(const std::string& message) { throw Error(ErrorKind::model, message); }
+void throw_input_error(const std::string& message) { throw Error(ErrorKind::input, message); }
+void throw_usage_error(const std::string& message) { throw Error(ErrorKind::usage, message); }
+void throw_io_error(const std::string& message) { throw Error(ErrorKind::io, message); }
+
+}  // namespace tinygpt

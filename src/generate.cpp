@@ -1,0 +1,98 @@
+#include "tinygpt/generate.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "tinygpt/decoder.h"
+#include "tinygpt/error.h"
+
+namespace tinygpt {
+
+const char* to_string(StopReason r) {
+  switch (r) {
+    case StopReason::eos: return "eos";
+    case StopReason::max_new_tokens: return "max_new_tokens";
+    case StopReason::context_full: return "context_full";
+  }
+  return "?";
+}
+
+std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt) {
+  std::vector<std::int32_t> ids;
+  if (const auto bos = model.tokenizer.bos_id()) ids.push_back(*bos);
+  const std::vector<std::int32_t> text = model.tokenizer.encode(prompt);
+  ids.insert(ids.end(), text.begin(), text.end());
+  if (ids.empty()) throw_input_error("the prompt is empty and the model has no bos_token to start from");
+  if (static_cast<int>(ids.size()) > model.config.n_ctx)
+    throw_input_error("the prompt is " + std::to_string(ids.size()) + " tokens long but the model's context holds " +
+                      std::to_string(model.config.n_ctx));
+  return ids;
+}
+
+static Step make_step(std::span<const float> logits, std::int32_t n_valid, std::int32_t id, int top_logprobs) {
+  const std::vector<double> lp = log_softmax(logits, n_valid);
+  Step step{id, lp[static_cast<std::size_t>(id)], {}};
+  if (top_logprobs > 0) {
+    std::vector<std::int32_t> order(lp.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
+    const auto k = std::min<std::size_t>(static_cast<std::size_t>(top_logprobs), order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), [&](auto a, auto b) {
+      return lp[static_cast<std::size_t>(a)] > lp[static_cast<std::size_t>(b)] ||
+             (lp[static_cast<std::size_t>(a)] == lp[static_cast<std::size_t>(b)] && a < b);
+    });
+    for (std::size_t i = 0; i < k; ++i) step.top.push_back({order[i], lp[static_cast<std::size_t>(order[i])]});
+  }
+  return step;
+}
+
+GenerateResult generate(const Model& model, std::string_view prompt, const GenerateParams& params,
+                        const std::function<void(const Step&)>& on_step) {
+  if (params.max_new_tokens < 0) throw_usage_error("--max-new-tokens must be >= 0");
+  validate(params.sampler);
+  using clock = std::chrono::steady_clock;
+  GenerateResult r;
+  r.prompt_ids = prompt_ids(model, prompt);
+  const int n_ctx = model.config.n_ctx;
+  const auto n_prompt = static_cast<int>(r.prompt_ids.size());
+  if (n_prompt == n_ctx) {
+    r.stop = StopReason::context_full;
+    return r;
+  }
+  if (params.max_new_tokens == 0) return r;  // max_new_tokens
+
+  // The cache needs room for every token we feed back, not for the last one sampled.
+  State state = make_state(model.config, std::min(n_ctx, n_prompt + params.max_new_tokens));
+  const std::int32_t n_valid = model.tokenizer.size();
+  const auto eos = model.tokenizer.eos_id();
+  Rng rng(params.seed);
+
+  const auto t0 = clock::now();
+  std::span<const float> logits = forward(model, state, r.prompt_ids);
+  auto t1 = clock::now();
+  r.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
+
+  while (true) {
+    const std::int32_t id = sample(logits, n_valid, params.sampler, rng);
+    r.ids.push_back(id);
+    r.steps.push_back(make_step(logits, n_valid, id, params.top_logprobs));
+    if (on_step) on_step(r.steps.back());
+    if (eos && id == *eos) {
+      r.stop = StopReason::eos;
+      break;
+    }
+    if (static_cast<int>(r.ids.size()) == params.max_new_tokens) {
+      r.stop = StopReason::max_new_tokens;
+      break;
+    }
+    if (n_prompt + static_cast<int>(r.ids.size()) == n_ctx) {
+      r.stop = StopReason::context_full;
+      break;
+    }
+    const std::int32_t next[1] = {id};
+    logits = forward(model, state, next);
+  }
+  r.decode_seconds = std::chrono::duration<double>(clock::now() - t1).count();
+  return r;
+}
+
+}  // namespace tinygpt

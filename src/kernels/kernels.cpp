@@ -1,0 +1,74 @@
+#include "tinygpt/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tinygpt::kernels {
+
+float dot(const float* a, const float* b, int n) {
+  // Eight independent partial sums let the compiler vectorise without -ffast-math.
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += a[i + k] * b[i + k];
+  float tail = 0;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+}
+
+void layer_norm(float* out, const float* x, const float* weight, const float* bias, int n, float eps) {
+  double mean = 0;
+  for (int i = 0; i < n; ++i) mean += x[i];
+  mean /= n;
+  double var = 0;
+  for (int i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= n;  // biased, as torch.nn.LayerNorm
+  const double inv = 1.0 / std::sqrt(var + eps);
+  for (int i = 0; i < n; ++i) out[i] = static_cast<float>((x[i] - mean) * inv) * weight[i] + bias[i];
+}
+
+void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias) {
+  for (int t = 0; t < n_rows_x; ++t) {
+    const float* xt = x + static_cast<std::size_t>(t) * w.cols;
+    float* ot = out + static_cast<std::size_t>(t) * w.rows;
+    for (int r = 0; r < w.rows; ++r)
+      ot[r] = dot(w.data.data() + static_cast<std::size_t>(r) * w.cols, xt, w.cols) + (bias ? bias[r] : 0.0f);
+  }
+}
+
+void softmax(float* x, int n) {
+  const float max = *std::max_element(x, x + n);
+  float sum = 0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void gelu_tanh(float* x, int n) {
+  constexpr float k = 0.7978845608028654f;  // sqrt(2/pi)
+  for (int i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
+  }
+}
+
+void gelu_erf(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.7071067811865476f));
+}
+
+void relu(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = x[i] > 0 ? x[i] : 0.0f;
+}
+
+void activate(Activation a, float* x, int n) {
+  switch (a) {
+    case Activation::gelu_tanh: gelu_tanh(x, n); break;
+    case Activation::gelu: gelu_erf(x, n); break;
+    case Activation::relu: relu(x, n); break;
+  }
+}
+
+}  // namespace tinygpt::kernels

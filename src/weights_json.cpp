@@ -1,0 +1,529 @@
+#include "tinygpt/weights_json.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <spdlog/spdlog.h>
+
+#include "tinygpt/error.h"
+#include "tinygpt/json_scan.h"
+#include "tinygpt/positional.h"
+
+namespace tinygpt {
+
+static_assert(std::endian::native == std::endian::little, "b64 tensors are little-endian float32");
+
+std::uint64_t Model::parameter_count() const {
+  std::uint64_t n = weights.wte.data.size() + weights.ln_f_weight.size() + weights.ln_f_bias.size() +
+                    weights.lm_head.data.size();
+  if (config.positional == Positional::learned) n += weights.wpe.data.size();
+  for (const auto& l : weights.layers)
+    n += l.ln_1_weight.size() + l.ln_1_bias.size() + l.attn_weight.data.size() + l.attn_bias.size() +
+         l.attn_proj_weight.data.size() + l.attn_proj_bias.size() + l.ln_2_weight.size() + l.ln_2_bias.size() +
+         l.fc_weight.data.size() + l.fc_bias.size() + l.mlp_proj_weight.data.size() + l.mlp_proj_bias.size();
+  return n;
+}
+
+namespace {
+
+std::string shape_str(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Tensors stored in Conv1D layout [in][out] that we keep as [out][in].
+bool is_conv1d(const std::string& name) {
+  auto ends = [&](std::string_view suffix) { return name.size() > suffix.size() && name.ends_with(suffix); };
+  return ends(".attn.c_attn.weight") || ends(".attn.c_proj.weight") || ends(".mlp.c_fc.weight") ||
+         ends(".mlp.c_proj.weight");
+}
+
+struct RawTensor {
+  std::vector<std::int64_t> shape;
+  std::vector<float> data;
+  bool transposed = false;  // data already in [out][in] order
+};
+
+class Base64 {
+ public:
+  Base64() {
+    std::memset(table_, -1, sizeof table_);
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) table_[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+  }
+  // Decoded byte count of a padded base64 string, or nullopt when the length is impossible.
+  static std::optional<std::size_t> decoded_size(std::string_view s) {
+    if (s.size() % 4 != 0) return std::nullopt;
+    std::size_t pad = 0;
+    if (!s.empty() && s.back() == '=') ++pad;
+    if (s.size() > 1 && s[s.size() - 2] == '=') ++pad;
+    return s.size() / 4 * 3 - pad;
+  }
+  // Returns the offset of the first bad character, or npos when all is well.
+  std::size_t decode(std::string_view s, unsigned char* out) const {
+    const std::size_t n = s.size();
+    const std::size_t full = (n >= 4 && s[n - 1] == '=') ? n - 4 : n;  // last quad handled apart if padded
+    const auto* in = reinterpret_cast<const unsigned char*>(s.data());
+    std::size_t i = 0;
+    for (; i < full; i += 4) {
+      const int a = table_[in[i]], b = table_[in[i + 1]], c = table_[in[i + 2]], d = table_[in[i + 3]];
+      if ((a | b | c | d) < 0) return first_bad(s, i);
+      const std::uint32_t v = (std::uint32_t(a) << 18) | (std::uint32_t(b) << 12) | (std::uint32_t(c) << 6) | std::uint32_t(d);
+      out[0] = static_cast<unsigned char>(v >> 16);
+      out[1] = static_cast<unsigned char>(v >> 8);
+      out[2] = static_cast<unsigned char>(v);
+      out += 3;
+    }
+    if (full == n) return std::string_view::npos;
+    const int a = table_[in[i]], b = table_[in[i + 1]];
+    const bool two_pad = in[i + 2] == '=';
+    const int c = two_pad ? 0 : table_[in[i + 2]];
+    if ((a | b | c) < 0) return first_bad(s, i);
+    const std::uint32_t v = (std::uint32_t(a) << 18) | (std::uint32_t(b) << 12) | (std::uint32_t(c) << 6);
+    out[0] = static_cast<unsigned char>(v >> 16);
+    if (!two_pad) out[1] = static_cast<unsigned char>(v >> 8);
+    return std::string_view::npos;
+  }
+
+ private:
+  signed char table_[256];
+  std::size_t first_bad(std::string_view s, std::size_t from) const {
+    for (std::size_t k = from; k < s.size(); ++k)
+      if (table_[static_cast<unsigned char>(s[k])] < 0) return k;
+    return from;
+  }
+};
+
+// The file, mapped read-only. Pages already parsed are handed back to the kernel as we
+// go, so peak memory is the weights plus a window of the file, not both in full.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw_model_error("cannot open model file " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw_model_error("cannot read model file " + path + ": " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw_model_error(path + " is a directory, not a model file");
+    if (!S_ISREG(st.st_mode)) throw_model_error(path + " is not a regular file");
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ == 0) throw_model_error(path + " is empty, not a model file");
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p == MAP_FAILED) throw_model_error("cannot map model file " + path + ": " + std::strerror(errno));
+    data_ = static_cast<const char*>(p);
+    ::madvise(p, size_, MADV_SEQUENTIAL);
+  }
+  ~MappedFile() {
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::string_view text() const { return {data_, size_}; }
+  void release_before(std::size_t offset) {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t end = offset / page * page;
+    if (end > released_ + 16 * page) {
+      ::madvise(const_cast<char*>(data_) + released_, end - released_, MADV_DONTNEED);
+      released_ = end;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t released_ = 0;
+};
+
+using Release = std::function<void(std::size_t)>;
+
+class Loader {
+ public:
+  Loader(std::string_view text, std::string where, const LoadLimits& limits, Release release)
+      : scan_(text, where), where_(std::move(where)), limits_(limits), release_(std::move(release)) {}
+
+  Model run();
+
+ private:
+  JsonScanner scan_;
+  std::string where_;
+  LoadLimits limits_;
+  Release release_;
+  Base64 b64_;
+  std::optional<nlohmann::json> format_, version_, config_json_, tokenizer_json_;
+  std::map<std::string, RawTensor> tensors_;
+  std::uint64_t total_values_ = 0;
+  std::optional<Config> config_;
+  std::vector<float> scratch_;
+
+  nlohmann::json parse_small(std::string_view text, const char* what);
+  void read_tensors();
+  void read_tensor(const std::string& name);
+  std::vector<std::int64_t> read_shape(const std::string& name);
+  void read_data(const std::string& name, RawTensor& t, bool shape_known);
+  void read_b64(const std::string& name, RawTensor& t, bool shape_known);
+  void place(const std::string& name, RawTensor& t, const float* values, std::size_t count);
+  Config parse_config(const nlohmann::json& j);
+  Model assemble(Config config, Tokenizer tokenizer);
+  std::uint64_t claim(const std::string& name, std::uint64_t count);
+};
+
+nlohmann::json Loader::parse_small(std::string_view text, const char* what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw_model_error(where_ + ": cannot parse \"" + what + "\": " + e.what());
+  }
+}
+
+Model Loader::run() {
+  if (scan_.peek() != '{') {
+    if (scan_.at_end()) throw_model_error(where_ + " is empty, not a model file");
+    scan_.fail("a tiny-gpt weights file is a JSON object");
+  }
+  std::set<std::string> seen;
+  scan_.for_each_member("the top-level object", [&](const std::string& key) {
+    if (!seen.insert(key).second) throw_model_error(where_ + ": top-level field \"" + key + "\" appears twice");
+    if (key == "format") {
+      format_ = parse_small(scan_.skip_value(), "format");
+    } else if (key == "version") {
+      version_ = parse_small(scan_.skip_value(), "version");
+    } else if (key == "config") {
+      config_json_ = parse_small(scan_.skip_value(), "config");
+      config_ = parse_config(*config_json_);  // early: refuse absurd sizes before reading any tensor
+    } else if (key == "tokenizer") {
+      tokenizer_json_ = parse_small(scan_.skip_value(), "tokenizer");
+    } else if (key == "tensors") {
+      read_tensors();
+    } else {
+      spdlog::warn("{}: ignoring unknown top-level field \"{}\"", where_, key);
+      scan_.skip_value();
+    }
+  });
+  if (!scan_.at_end()) scan_.fail("extra text after the top-level object");
+
+  if (!format_) throw_model_error(where_ + ": not a tiny-gpt weights file (no \"format\" field)");
+  if (!format_->is_string() || format_->get<std::string>() != "tiny-gpt")
+    throw_model_error(where_ + ": not a tiny-gpt weights file (format is " + format_->dump() + ", expected \"tiny-gpt\")");
+  if (!version_) throw_model_error(where_ + ": missing \"version\" (expected 1)");
+  if (!version_->is_number_integer() || version_->get<std::int64_t>() != 1)
+    throw_model_error(where_ + ": unsupported version " + version_->dump() + " (this build reads version 1)");
+  if (!config_) throw_model_error(where_ + ": missing \"config\"");
+  if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
+  Tokenizer tokenizer = Tokenizer::from_json(*tokenizer_json_, where_);
+  if (tokenizer.size() > config_->vocab_size)
+    throw_model_error(where_ + ": the tokenizer has " + std::to_string(tokenizer.size()) +
+                      " entries but config.vocab_size is " + std::to_string(config_->vocab_size));
+  return assemble(*config_, std::move(tokenizer));
+}
+
+Config Loader::parse_config(const nlohmann::json& j) {
+  if (!j.is_object()) throw_model_error(where_ + ": \"config\" must be an object");
+  static const std::set<std::string> known = {"vocab_size", "n_ctx", "n_embd", "n_head", "n_layer", "n_inner",
+                                              "positional", "activation", "layer_norm_epsilon", "tie_word_embeddings"};
+  for (const auto& [key, value] : j.items())
+    if (!known.contains(key)) spdlog::warn("{}: ignoring unknown config field \"{}\"", where_, key);
+
+  auto integer = [&](const char* key, std::optional<int> fallback) -> int {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+      if (fallback) return *fallback;
+      throw_model_error(where_ + ": config." + key + " is missing");
+    }
+    if (!it->is_number_integer())
+      throw_model_error(where_ + ": config." + key + " must be an integer, found " + it->dump());
+    const auto v = it->get<std::int64_t>();
+    if (v < 1 || v > 0x7fffffff)
+      throw_model_error(where_ + ": config." + key + " = " + std::to_string(v) + " is out of range (must be at least 1)");
+    return static_cast<int>(v);
+  };
+  auto choice = [&](const char* key, const char* fallback, std::initializer_list<const char*> allowed) -> std::string {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    std::string options;
+    for (const char* a : allowed) options += std::string(options.empty() ? "" : ", ") + "\"" + a + "\"";
+    if (!it->is_string()) throw_model_error(where_ + ": config." + key + " must be one of " + options);
+    const auto& v = it->get_ref<const std::string&>();
+    for (const char* a : allowed)
+      if (v == a) return v;
+    throw_model_error(where_ + ": config." + key + " = \"" + v + "\" is not one of " + options);
+  };
+
+  Config c;
+  c.vocab_size = integer("vocab_size", std::nullopt);
+  c.n_ctx = integer("n_ctx", std::nullopt);
+  c.n_embd = integer("n_embd", std::nullopt);
+  c.n_head = integer("n_head", std::nullopt);
+  c.n_layer = integer("n_layer", std::nullopt);
+  if (c.n_embd % c.n_head != 0)
+    throw_model_error(where_ + ": config.n_embd = " + std::to_string(c.n_embd) + " is not divisible by config.n_head = " +
+                      std::to_string(c.n_head));
+  if (c.n_ctx > limits_.max_ctx)
+    throw_model_error(where_ + ": config.n_ctx = " + std::to_string(c.n_ctx) + " exceeds the limit of " +
+                      std::to_string(limits_.max_ctx) + " (raise it with --max-ctx)");
+  const std::int64_t default_inner = 4LL * c.n_embd;
+  c.n_inner = integer("n_inner", default_inner > 0x7fffffff ? 0x7fffffff : static_cast<int>(default_inner));
+  c.positional = choice("positional", "learned", {"learned", "sinusoidal"}) == "learned" ? Positional::learned
+                                                                                           : Positional::sinusoidal;
+  const std::string act = choice("activation", "gelu_tanh", {"gelu_tanh", "gelu", "relu"});
+  c.activation = act == "gelu_tanh" ? Activation::gelu_tanh : act == "gelu" ? Activation::gelu : Activation::relu;
+  if (const auto it = j.find("layer_norm_epsilon"); it != j.end() && !it->is_null()) {
+    if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
+      throw_model_error(where_ + ": config.layer_norm_epsilon must be a positive number, found " + it->dump());
+    c.layer_norm_epsilon = static_cast<float>(it->get<double>());
+  }
+  if (const auto it = j.find("tie_word_embeddings"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean())
+      throw_model_error(where_ + ": config.tie_word_embeddings must be true or false, found " + it->dump());
+    c.tie_word_embeddings = it->get<bool>();
+  }
+
+  // Count in 128 bits: a hostile file can make these products overflow 64.
+  using u128 = unsigned __int128;
+  const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
+  const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
+  const u128 total = V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
+                     L * per_layer + 2 * D;
+  const u128 kv_cache = 2 * L * C * D;
+  if (total > limits_.max_parameters || kv_cache > 4 * static_cast<u128>(limits_.max_parameters))
+    throw_model_error(where_ + ": the config describes a model larger than the limit of " +
+                      std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
+  return c;
+}
+
+std::uint64_t Loader::claim(const std::string& name, std::uint64_t count) {
+  if (count > limits_.max_parameters || total_values_ + count > limits_.max_parameters)
+    throw_model_error(where_ + ": tensor " + name + " would take the file past the limit of " +
+                      std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
+  total_values_ += count;
+  return count;
+}
+
+void Loader::read_tensors() {
+  scan_.for_each_member("\"tensors\"", [&](const std::string& name) {
+    if (tensors_.contains(name)) throw_model_error(where_ + ": tensor " + name + " appears twice");
+    read_tensor(name);
+    if (release_) release_(scan_.offset());
+  });
+}
+
+std::vector<std::int64_t> Loader::read_shape(const std::string& name) {
+  if (scan_.peek() != '[') throw_model_error(where_ + ": tensor " + name + ": \"shape\" must be a list of integers");
+  const nlohmann::json j = parse_small(scan_.skip_value(), "shape");
+  if (j.empty() || j.size() > 2)
+    throw_model_error(where_ + ": tensor " + name + ": shape " + j.dump() + " must have 1 or 2 dimensions");
+  std::vector<std::int64_t> shape;
+  std::uint64_t count = 1;
+  for (const auto& d : j) {
+    if (!d.is_number_integer() || d.get<std::int64_t>() < 1 || d.get<std::int64_t>() > 0x7fffffff)
+      throw_model_error(where_ + ": tensor " + name + ": shape " + j.dump() + " must hold positive integers");
+    shape.push_back(d.get<std::int64_t>());
+    count *= static_cast<std::uint64_t>(shape.back());  // two factors below 2^31 cannot overflow
+  }
+  if (count > limits_.max_parameters)
+    throw_model_error(where_ + ": tensor " + name + ": shape " + shape_str(shape) + " exceeds the limit of " +
+                      std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
+  return shape;
+}
+
+static std::uint64_t element_count(const std::vector<std::int64_t>& shape) {
+  std::uint64_t n = 1;
+  for (auto d : shape) n *= static_cast<std::uint64_t>(d);
+  return n;
+}
+
+void Loader::read_tensor(const std::string& name) {
+  RawTensor t;
+  bool has_shape = false, has_values = false;
+  std::string dtype = "f32";
+  std::set<std::string> fields;
+  scan_.for_each_member(("tensor " + name).c_str(), [&](const std::string& key) {
+    if (!fields.insert(key).second) throw_model_error(where_ + ": tensor " + name + ": field \"" + key + "\" appears twice");
+    if (key == "shape") {
+      t.shape = read_shape(name);
+      has_shape = true;
+      if (has_values && element_count(t.shape) != t.data.size())
+        throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(t.data.size()) + " values but shape " +
+                          shape_str(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+    } else if (key == "dtype") {
+      if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"dtype\" must be a string");
+      dtype = scan_.read_string();
+      if (dtype != "f32") throw_model_error(where_ + ": tensor " + name + ": dtype \"" + dtype + "\" is not supported (only \"f32\")");
+    } else if (key == "data" || key == "b64") {
+      if (has_values) throw_model_error(where_ + ": tensor " + name + " has both \"data\" and \"b64\"");
+      has_values = true;
+      if (key == "data") read_data(name, t, has_shape);
+      else read_b64(name, t, has_shape);
+    } else {
+      throw_model_error(where_ + ": tensor " + name + ": unknown field \"" + key + "\"");
+    }
+  });
+  if (!has_shape) throw_model_error(where_ + ": tensor " + name + " has no \"shape\"");
+  if (!has_values) throw_model_error(where_ + ": tensor " + name + " has neither \"data\" nor \"b64\"");
+  tensors_.emplace(name, std::move(t));
+}
+
+// Stores values (file order) into the tensor, transposing Conv1D weights to [out][in].
+void Loader::place(const std::string& name, RawTensor& t, const float* values, std::size_t count) {
+  if (is_conv1d(name) && t.shape.size() == 2) {
+    const auto in = static_cast<std::size_t>(t.shape[0]), out = static_cast<std::size_t>(t.shape[1]);
+    t.data.resize(count);
+    for (std::size_t i = 0; i < in; ++i)
+      for (std::size_t o = 0; o < out; ++o) t.data[o * in + i] = values[i * out + o];
+    t.transposed = true;
+  } else if (t.data.data() != values) {
+    t.data.assign(values, values + count);
+  }
+}
+
+void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) {
+  scan_.expect('[', ("the data of tensor " + name).c_str());
+  const std::uint64_t expected = shape_known ? element_count(t.shape) : 0;
+  const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
+  std::vector<float>& dest = transpose ? scratch_ : t.data;
+  dest.clear();
+  if (shape_known) dest.reserve(claim(name, expected));
+  if (!scan_.consume_if(']')) {
+    do {
+      if (shape_known && dest.size() == expected)
+        throw_model_error(where_ + ": tensor " + name + ": data has more values than shape " + shape_str(t.shape) +
+                          " holds (" + std::to_string(expected) + ")");
+      if (!shape_known && dest.size() >= limits_.max_parameters)
+        throw_model_error(where_ + ": tensor " + name + " exceeds the parameter limit");
+      dest.push_back(scan_.read_float("tensor " + name + " data[" + std::to_string(dest.size()) + "]"));
+    } while (scan_.consume_if(','));
+    scan_.expect(']', ("the data of tensor " + name).c_str());
+  }
+  if (shape_known && dest.size() != expected)
+    throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(dest.size()) + " values but shape " +
+                      shape_str(t.shape) + " needs " + std::to_string(expected));
+  if (!shape_known) claim(name, dest.size());
+  if (transpose) place(name, t, scratch_.data(), scratch_.size());
+}
+
+void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
+  if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"b64\" must be a string");
+  const std::size_t at = scan_.offset();
+  const std::string_view text = scan_.read_raw_string();
+  const auto bytes = Base64::decoded_size(text);
+  if (!bytes) throw_model_error(where_ + ": tensor " + name + ": bad base64 (length " + std::to_string(text.size()) + " is not a multiple of 4)");
+  if (*bytes % 4 != 0)
+    throw_model_error(where_ + ": tensor " + name + ": base64 decodes to " + std::to_string(*bytes) + " bytes, not whole float32 values");
+  const std::uint64_t count = *bytes / 4;
+  if (shape_known && count != element_count(t.shape))
+    throw_model_error(where_ + ": tensor " + name + ": b64 holds " + std::to_string(count) + " values but shape " +
+                      shape_str(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+  claim(name, count);
+  const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
+  std::vector<float>& dest = transpose ? scratch_ : t.data;
+  dest.resize(count);
+  const std::size_t bad = b64_.decode(text, reinterpret_cast<unsigned char*>(dest.data()));
+  if (bad != std::string_view::npos)
+    throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " + std::to_string(at + 1 + bad));
+  for (std::size_t i = 0; i < dest.size(); ++i) {
+    if (!std::isfinite(dest[i]))
+      throw_model_error(where_ + ": tensor " + name + ": value " + std::to_string(i) + " is not finite (" +
+                        std::to_string(dest[i]) + ")");
+  }
+  if (transpose) place(name, t, scratch_.data(), scratch_.size());
+}
+
+Model Loader::assemble(Config c, Tokenizer tokenizer) {
+  Model m;
+  m.path = where_;
+  m.config = c;
+  m.tokenizer = std::move(tokenizer);
+  const std::int64_t V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner;
+
+  std::set<std::string> used;
+  auto take = [&](const std::string& name, std::vector<std::int64_t> shape) -> RawTensor {
+    const auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw_model_error(where_ + ": missing tensor " + name + " (shape " + shape_str(shape) + ")");
+    if (it->second.shape != shape)
+      throw_model_error(where_ + ": wrong shape for " + name + ": got " + shape_str(it->second.shape) + ", expected " +
+                        shape_str(shape));
+    used.insert(name);
+    RawTensor t = std::move(it->second);
+    if (is_conv1d(name) && !t.transposed) {  // values arrived before the shape
+      std::vector<float> file_order = std::move(t.data);
+      place(name, t, file_order.data(), file_order.size());
+    }
+    return t;
+  };
+  auto vec = [&](const std::string& name, std::int64_t n) { return take(name, {n}).data; };
+  // Conv1D [in][out] in the file, kept as [out][in].
+  auto linear = [&](const std::string& name, std::int64_t in, std::int64_t out) {
+    return Matrix{static_cast<int>(out), static_cast<int>(in), take(name, {in, out}).data};
+  };
+  auto table = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
+    return Matrix{static_cast<int>(rows), static_cast<int>(cols), take(name, {rows, cols}).data};
+  };
+
+  Weights& w = m.weights;
+  w.wte = table("wte.weight", V, D);
+  if (c.positional == Positional::learned) {
+    w.wpe = table("wpe.weight", C, D);
+  } else {
+    w.wpe = sinusoidal_table(c.n_ctx, c.n_embd);
+  }
+  for (int i = 0; i < c.n_layer; ++i) {
+    const std::string p = "h." + std::to_string(i) + ".";
+    LayerWeights l;
+    l.ln_1_weight = vec(p + "ln_1.weight", D);
+    l.ln_1_bias = vec(p + "ln_1.bias", D);
+    l.attn_weight = linear(p + "attn.c_attn.weight", D, 3 * D);
+    l.attn_bias = vec(p + "attn.c_attn.bias", 3 * D);
+    l.attn_proj_weight = linear(p + "attn.c_proj.weight", D, D);
+    l.attn_proj_bias = vec(p + "attn.c_proj.bias", D);
+    l.ln_2_weight = vec(p + "ln_2.weight", D);
+    l.ln_2_bias = vec(p + "ln_2.bias", D);
+    l.fc_weight = linear(p + "mlp.c_fc.weight", D, F);
+    l.fc_bias = vec(p + "mlp.c_fc.bias", F);
+    l.mlp_proj_weight = linear(p + "mlp.c_proj.weight", F, D);
+    l.mlp_proj_bias = vec(p + "mlp.c_proj.bias", D);
+    w.layers.push_back(std::move(l));
+  }
+  w.ln_f_weight = vec("ln_f.weight", D);
+  w.ln_f_bias = vec("ln_f.bias", D);
+  if (!c.tie_word_embeddings) w.lm_head = table("lm_head.weight", V, D);
+
+  for (const auto& [name, t] : tensors_) {
+    if (used.contains(name)) continue;
+    if (name == "lm_head.weight")
+      throw_model_error(where_ + ": tensor lm_head.weight is present but config.tie_word_embeddings is true");
+    if (name == "wpe.weight")
+      throw_model_error(where_ + ": tensor wpe.weight is present but config.positional is \"sinusoidal\"");
+    throw_model_error(where_ + ": unknown tensor " + name + " (the config does not call for it)");
+  }
+  return m;
+}
+
+}  // namespace
+
+Model load_model_from_text(std::string_view json, const std::string& name, const LoadLimits& limits) {
+  Model m = Loader(json, name, limits, nullptr).run();
+  m.file_bytes = json.size();
+  return m;
+}
+
+Model load_model(const std::string& path, const LoadLimits& limits) {
+  MappedFile file(path);
+  Model m = Loader(file.text(), path, limits, [&file](std::size_t offset) { file.release_before(offset); }).run();
+  m.file_bytes = file.text().size();
+  return m;
+}
+
+}  // namespace tinygpt

@@ -1,0 +1,52 @@
+#pragma once
+// Small shared helpers for the tests: fixture paths, file reading, running the binary.
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace tinygpt::test {
+
+inline std::string fixture(const std::string& rel) { return std::string(TINYGPT_FIXTURES) + "/" + rel; }
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs the real tiny-gpt binary with a shell-quoted argument string.
+inline RunResult run_cli(const std::string& args, const std::string& stdin_text = "") {
+  const std::string dir = "/tmp/tinygpt-test-" + std::to_string(::getpid());
+  std::system(("mkdir -p " + dir).c_str());
+  const std::string out = dir + "/out", err = dir + "/err", in = dir + "/in";
+  { std::ofstream(in, std::ios::binary) << stdin_text; }
+  const std::string cmd = std::string("'") + TINYGPT_BINARY + "' " + args + " <" + in + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+inline std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace tinygpt::test
