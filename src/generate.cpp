@@ -45,14 +45,18 @@ static Step make_step(std::span<const float> logits, std::int32_t n_valid, std::
   return step;
 }
 
-GenerateResult generate(const Model& model, std::string_view prompt, const GenerateParams& params,
+GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const GenerateParams& params,
                         const std::function<void(const Step&)>& on_step) {
   if (params.max_new_tokens < 0) throw_usage_error("--max-new-tokens must be >= 0");
   validate(params.sampler);
   using clock = std::chrono::steady_clock;
   GenerateResult r;
-  r.prompt_ids = prompt_ids(model, prompt);
+  r.prompt_ids = std::move(ids);
   const int n_ctx = model.config.n_ctx;
+  if (r.prompt_ids.empty()) throw_input_error("nothing to generate from: no prompt tokens");
+  if (static_cast<int>(r.prompt_ids.size()) > n_ctx)
+    throw_input_error("the prompt is " + std::to_string(r.prompt_ids.size()) + " tokens long but the model's context holds " +
+                      std::to_string(n_ctx));
   const auto n_prompt = static_cast<int>(r.prompt_ids.size());
   if (n_prompt == n_ctx) {
     r.stop = StopReason::context_full;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "tinygpt/error.h"
 
 namespace tinygpt {
@@ -37,10 +39,10 @@ double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 void validate(const SamplerParams& p) {
   if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
-    throw_usage_error("--temperature must be a number >= 0 (0 is greedy), got " + std::to_string(p.temperature));
+    throw_usage_error(fmt::format("--temperature must be a number >= 0 (0 is greedy), got {}", p.temperature));
   if (p.top_k < 0) throw_usage_error("--top-k must be >= 0 (0 turns it off), got " + std::to_string(p.top_k));
   if (!(p.top_p > 0 && p.top_p <= 1))
-    throw_usage_error("--top-p must be in (0, 1] (1 turns it off), got " + std::to_string(p.top_p));
+    throw_usage_error(fmt::format("--top-p must be in (0, 1] (1 turns it off), got {}", p.top_p));
 }
 
 std::int32_t argmax(std::span<const float> logits, std::int32_t n_valid) {

@@ -45,7 +45,11 @@ struct GenerateResult {
 std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt);
 
 // `on_step` is called as soon as each token is chosen (for streaming).
-GenerateResult generate(const Model& model, std::string_view prompt, const GenerateParams& params,
+GenerateResult generate(const Model& model, std::vector<std::int32_t> prompt_ids, const GenerateParams& params,
                         const std::function<void(const Step&)>& on_step = {});
+inline GenerateResult generate(const Model& model, std::string_view prompt, const GenerateParams& params,
+                               const std::function<void(const Step&)>& on_step = {}) {
+  return generate(model, prompt_ids(model, prompt), params, on_step);
+}
 
 }  // namespace tinygpt

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common.h"
+#include "tinygpt/error.h"
 #include "tinygpt/generate.h"
 #include "tinygpt/utf8.h"
 
@@ -29,15 +30,19 @@ void run(const GenerateOptions& o) {
   GenerateParams params = o.params;
   params.seed = o.seed ? *o.seed : std::random_device{}();
   validate(params.sampler);
+  if (params.max_new_tokens < 0) throw_usage_error("--max-new-tokens must be >= 0, got " + std::to_string(params.max_new_tokens));
+  if (params.top_logprobs < 0) throw_usage_error("--top-logprobs must be >= 0, got " + std::to_string(params.top_logprobs));
   const Model model = load(o.model);
   const Tokenizer& tok = model.tokenizer;
 
+  // Encode first: a prompt the model cannot take must fail before anything is printed.
+  std::vector<std::int32_t> ids = prompt_ids(model, o.prompt);
   utf8::StreamDecoder stream;
   if (!o.json && !o.no_echo) {
     std::fputs(utf8::sanitize(o.prompt).c_str(), stdout);
     std::fflush(stdout);
   }
-  const GenerateResult r = generate(model, o.prompt, params, [&](const Step& step) {
+  const GenerateResult r = generate(model, std::move(ids), params, [&](const Step& step) {
     if (o.json || tok.is_special(step.id)) return;
     const std::string text = stream.push(tok.token_bytes(step.id));
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -87,8 +92,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("prompt", o->prompt, "Text to continue (may be empty when the model has a begin token)")->required();
   add_model_options(*cmd, o->model);
   cmd->add_option("-n,--max-new-tokens", o->params.max_new_tokens, "Stop after this many new tokens")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->capture_default_str();
   cmd->add_option("--temperature", o->params.sampler.temperature, "Sampling temperature; 0 is greedy")
       ->capture_default_str();
   cmd->add_option("--top-k", o->params.sampler.top_k, "Keep only the K most likely tokens (0: off)")
@@ -96,8 +100,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--top-p", o->params.sampler.top_p, "Keep the smallest set of tokens whose probability reaches P (1: off)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for sampling (default: random, shown with -v and in --json)");
-  cmd->add_option("--top-logprobs", o->params.top_logprobs, "With --json: the K most likely tokens at each step")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-logprobs", o->params.top_logprobs, "With --json: the K most likely tokens at each step");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   cmd->add_flag("--no-echo", o->no_echo, "Print only the continuation, not the prompt");
   cmd->callback([o] { run(*o); });
