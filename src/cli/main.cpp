@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
                         "Log details (timings, model info) to stderr");
 
   tinygpt::cli::register_generate(app);
+  tinygpt::cli::register_perplexity(app);
 
   try {
     app.parse(argc, argv);
