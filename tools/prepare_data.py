@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Rebuild the prepared training text in data/ from registry packages.
+
+Sources (no network except the package registries):
+  * Tang poems: npm package `chinese-poetry` (MIT licence), files
+    dist/quantangshi/poet.tang.*.json. Fetched with `npm pack` into a temp dir
+    unless --poetry-dir points at an unpacked package.
+  * King James Bible: Debian package `bible-kjv-text` (public-domain text), read
+    through the `bible` program from the Debian package `bible-kjv`.
+
+Outputs (all UTF-8, LF):
+  data/tang_train.txt, data/tang_val.txt   one poem per line (no title)
+  data/tang_val_slice.txt                  first ~4 KB of tang_val.txt (whole lines)
+  data/english_train.txt, data/english_val.txt
+                                           chapters separated by a line holding
+                                           only <|endoftext|>
+  data/english_val_slice.txt               first ~4 KB of the first val chapter
+  data/english_bpe.json                    byte-level BPE tokenizer (tools/bpe_train.py,
+                                           3000 tokens, trained on english_train.txt)
+  data/english_val_slice.ids.json          reference BPE ids of english_val_slice.txt
+Split: deterministic, every 50th example (index % 50 == 49) goes to validation.
+
+Usage: /usr/bin/python3 tools/prepare_data.py [--poetry-dir DIR]
+"""
+import argparse, glob, hashlib, json, os, re, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "data")
+VAL_EVERY = 50
+SLICE_BYTES = 4096
+EOT = "<|endoftext|>"
+BPE_VOCAB = 3000
+
+PUNCT = set("，。？！")
+# annotations such as （一作…） [ ... ] 〖 ... 〗 { ... } are editorial, not poem text
+ANNOT = re.compile(r"（[^（）]*）|\([^()]*\)|\[[^\[\]]*\]|〖[^〖〗]*〗|\{[^{}]*\}")
+
+
+def is_cjk(ch):
+    o = ord(ch)
+    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F
+            or 0xF900 <= o <= 0xFAFF)
+
+
+def get_poetry_dir(arg):
+    if arg:
+        return arg
+    tmp = tempfile.mkdtemp(prefix="chinese-poetry-")
+    subprocess.run(["npm", "pack", "chinese-poetry@2.0.1", "--silent"], cwd=tmp, check=True,
+                   stdout=subprocess.DEVNULL)
+    tgz = glob.glob(os.path.join(tmp, "chinese-poetry-*.tgz"))[0]
+    subprocess.run(["tar", "xzf", tgz, "-C", tmp], check=True)
+    return os.path.join(tmp, "package")
+
+
+def tang_poems(pkg):
+    files = sorted(glob.glob(os.path.join(pkg, "dist", "quantangshi", "poet.tang.*.json")),
+                   key=lambda f: int(re.search(r"tang\.(\d+)\.json", f).group(1)))
+    assert files, "no poet.tang.*.json found in " + pkg
+    poems, dropped = [], 0
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            for p in json.load(fh):
+                t = "".join(p.get("paragraphs") or [])
+                t = ANNOT.sub("", t)
+                t = re.sub(r"\s+", "", t)
+                # keep only poems made of CJK characters and the four clause marks,
+                # ending in a clause mark, that fit a 128-token context with <bos>/<eos>
+                if (10 <= len(t) <= 126 and t[-1] in PUNCT
+                        and all(is_cjk(c) or c in PUNCT for c in t)):
+                    poems.append(t)
+                else:
+                    dropped += 1
+    return poems, dropped
+
+
+def kjv_chapters():
+    raw = subprocess.run(["bible", "-l", "100000", "gen1:1-rev22:21"], check=True,
+                         capture_output=True, text=True).stdout
+    chapters, cur = [], None
+    for line in raw.split("\n"):
+        if not line.strip():
+            continue
+        m = re.match(r"^\s+(\d+) (.*)$", line)
+        if m:  # a verse: drop its number, one verse per line
+            cur[1].append(re.sub(r"\s+", " ", m.group(2)).strip())
+        else:  # a heading such as "Genesis 1"
+            cur = (line.strip(), [])
+            chapters.append(cur)
+    return [h + "\n\n" + "\n".join(v) for h, v in chapters]
+
+
+def split(examples):
+    tr = [e for i, e in enumerate(examples) if i % VAL_EVERY != VAL_EVERY - 1]
+    va = [e for i, e in enumerate(examples) if i % VAL_EVERY == VAL_EVERY - 1]
+    return tr, va
+
+
+def write(name, text):
+    with open(os.path.join(DATA, name), "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def head_lines(text, nbytes):
+    out, n = [], 0
+    for line in text.split("\n"):
+        b = len(line.encode("utf-8")) + 1
+        if n + b > nbytes and out:
+            break
+        out.append(line)
+        n += b
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--poetry-dir", help="unpacked chinese-poetry npm package")
+    args = ap.parse_args()
+    os.makedirs(DATA, exist_ok=True)
+
+    poems, dropped = tang_poems(get_poetry_dir(args.poetry_dir))
+    tr, va = split(poems)
+    write("tang_train.txt", "\n".join(tr) + "\n")
+    write("tang_val.txt", "\n".join(va) + "\n")
+    write("tang_val_slice.txt", head_lines("\n".join(va), SLICE_BYTES))
+    print(f"tang: kept {len(poems)} poems, dropped {dropped}; train {len(tr)} val {len(va)}")
+
+    chs = kjv_chapters()
+    tr, va = split(chs)
+    sep = "\n" + EOT + "\n"
+    write("english_train.txt", sep.join(tr) + "\n")
+    write("english_val.txt", sep.join(va) + "\n")
+    # the slice is plain text (no special tokens): the first val chapter's head
+    write("english_val_slice.txt", head_lines(va[0], SLICE_BYTES))
+    print(f"english: {len(chs)} chapters; train {len(tr)} val {len(va)}")
+
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import bpe_train
+    tok = bpe_train.train(tr, BPE_VOCAB, verbose=False)
+    with open(os.path.join(DATA, "english_bpe.json"), "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False, indent=0)
+        f.write("\n")
+    # the slice ids, exactly as `bpe_train.py --encode` writes them
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bpe_train.py"), "--tokenizer",
+                    "data/english_bpe.json", "--encode", "data/english_val_slice.txt",
+                    "--out", "data/english_val_slice.ids.json"], cwd=ROOT, check=True)
+
+    for n in sorted(os.listdir(DATA)):
+        if n.endswith(".txt") or n.endswith(".json"):
+            p = os.path.join(DATA, n)
+            print(hashlib.sha256(open(p, "rb").read()).hexdigest(), os.path.getsize(p), n)
+
+
+if __name__ == "__main__":
+    main()
