@@ -1,9 +1,11 @@
 #include "tinygpt/tokenizer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "tinygpt/error.h"
+#include "tinygpt/pretokenize.h"
 #include "tinygpt/utf8.h"
 
 namespace tinygpt {
@@ -18,6 +20,13 @@ std::string describe_char(std::string_view text, std::size_t offset) {
 }
 
 }  // namespace
+
+void Tokenizer::throw_invalid_utf8(std::string_view text, std::size_t offset) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[offset]));
+  throw_input_error("invalid UTF-8 in the input at byte offset " + std::to_string(offset) + " (byte " + hex +
+                    "); the text must be UTF-8");
+}
 
 Tokenizer Tokenizer::from_json(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw_model_error(where + ": \"tokenizer\" must be an object");
@@ -40,6 +49,7 @@ void Tokenizer::set_specials(const nlohmann::json& j, const std::string& where) 
     if (id == index_.end())
       throw_model_error(where + ": tokenizer." + key + " \"" + token + "\" is not in the vocabulary");
     slot = id->second;
+    add_special(id->second);
   };
   special("bos_token", bos_);
   special("eos_token", eos_);
@@ -78,8 +88,12 @@ Tokenizer Tokenizer::char_from_json(const nlohmann::json& j, const std::string& 
   return t;
 }
 
+void Tokenizer::add_special(std::int32_t id) {
+  if (std::find(specials_.begin(), specials_.end(), id) == specials_.end()) specials_.push_back(id);
+}
+
 bool Tokenizer::is_special(std::int32_t id) const {
-  return (bos_ && *bos_ == id) || (eos_ && *eos_ == id) || (unk_ && *unk_ == id);
+  return std::find(specials_.begin(), specials_.end(), id) != specials_.end();
 }
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text) const {
@@ -92,7 +106,7 @@ std::vector<std::int32_t> Tokenizer::encode_chars(std::string_view text) const {
   std::string key;
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t n = utf8::sequence_length(text, i);
-    if (n == 0) throw_input_error("invalid UTF-8 in the input at byte offset " + std::to_string(i));
+    if (n == 0) throw_invalid_utf8(text, i);
     key.assign(text.substr(i, n));
     const auto it = index_.find(key);
     // A special token's own entry is not an ordinary character, even if it is one code point long.
@@ -118,6 +132,8 @@ std::string Tokenizer::decode(std::span<const std::int32_t> ids) const {
   return out;
 }
 
+std::string Tokenizer::decode_text(std::span<const std::int32_t> ids) const { return utf8::sanitize(decode(ids)); }
+
 std::optional<std::int32_t> Tokenizer::lookup(std::string_view token) const {
   const auto it = index_.find(std::string(token));
   if (it == index_.end()) return std::nullopt;
@@ -126,24 +142,36 @@ std::optional<std::int32_t> Tokenizer::lookup(std::string_view token) const {
 
 std::string Tokenizer::piece(std::int32_t id) const {
   if (id < 0 || id >= size()) return "<pad " + std::to_string(id) + ">";
-  if (is_special(id)) return bytes_[static_cast<std::size_t>(id)];
-  const std::string text = utf8::sanitize(bytes_[static_cast<std::size_t>(id)]);
+  const std::string& bytes = bytes_[static_cast<std::size_t>(id)];
+  if (is_special(id)) return utf8::sanitize(bytes);
   std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case ' ': out += "\xC2\xB7"; break;      // ·
-      case '\n': out += "\xE2\x86\xB5"; break;  // ↵
-      case '\t': out += "\xE2\x86\x92"; break;  // →
-      case '\r': out += "\\r"; break;
+  char buf[16];
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = utf8::sequence_length(bytes, i);
+    if (n == 0) {  // a byte of a character this token holds only part of
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(bytes[i]));
+      out += buf;
+      ++i;
+      continue;
+    }
+    const char32_t cp = utf8::decode_at(bytes, i);
+    switch (cp) {
+      case U' ': out += "\xC2\xB7"; break;      // ·
+      case U'\n': out += "\xE2\x86\xB5"; break;  // ↵
+      case U'\t': out += "\xE2\x86\x92"; break;  // →
+      case U'\r': out += "\\r"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(c));
+        if (cp < 0x20 || cp == 0x7F) {
+          std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));
+          out += buf;
+        } else if ((cp >= 0x80 && cp < 0xA0) || (cp > 0x7F && pretok::char_class(cp) == pretok::CharClass::space)) {
+          std::snprintf(buf, sizeof buf, "[U+%04X]", static_cast<unsigned>(cp));  // other spaces, C1 controls
           out += buf;
         } else {
-          out += c;
+          out.append(bytes, i, n);
         }
     }
+    i += n;
   }
   return out;
 }

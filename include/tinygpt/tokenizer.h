@@ -72,6 +72,7 @@ class Tokenizer {
   static Tokenizer bpe_from_json(const nlohmann::json& j, const std::string& where);
   void set_specials(const nlohmann::json& j, const std::string& where);
   void add_special(std::int32_t id);
+  [[noreturn]] static void throw_invalid_utf8(std::string_view text, std::size_t offset);
   // Completes a byte_bpe tokenizer once index_ and the specials are set: bytes of every
   // entry, the byte tokens, the merge table. `merge_ctx(rank)` names a merge in messages.
   void finish_bpe(std::vector<std::string> written, std::vector<std::pair<std::string, std::string>> merges,

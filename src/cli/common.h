@@ -18,11 +18,16 @@ struct ModelOptions {
 void add_model_options(CLI::App& cmd, ModelOptions& options);
 Model load(const ModelOptions& options);
 
+// A check for whole-number flags: digits only, at least `min`. CLI11 alone would read "-1"
+// into an unsigned option as 2^64-1, and its range checks print 300-digit bounds.
+CLI::Validator whole_number(std::uint64_t min);
+
 // JSON text that is valid UTF-8 whatever the token bytes were.
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 
 // A subcommand's work; runs after parsing. Register functions hand one to main.
 void register_generate(CLI::App& app);
+void register_tokenize(CLI::App& app);
 void register_perplexity(CLI::App& app);
 
 }  // namespace tinygpt::cli

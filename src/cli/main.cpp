@@ -4,26 +4,43 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <string>
 
 #include "common.h"
 #include "tinygpt/error.h"
+#include "tinygpt/utf8.h"
 
 namespace {
 
-// One line, whatever the message holds.
+// One line, whatever the message holds: paths and flag values come from the user and may
+// hold newlines, terminal escapes or bytes that are not UTF-8.
 void report(const std::string& message) {
-  std::string line = message;
-  for (char& c : line)
-    if (c == '\n' || c == '\r') c = ' ';
+  std::string line;
+  for (const char c : tinygpt::utf8::sanitize(message)) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      line += ' ';
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned>(c));
+      line += hex;
+    } else {
+      line += c;
+    }
+  }
   std::fprintf(stderr, "tiny-gpt: error: %s\n", line.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Over a file-size limit (ulimit -f) a write then fails with EFBIG and is reported, and
+  // write_file_atomically removes its temporary file, instead of the signal killing us mid-file.
+  std::signal(SIGXFSZ, SIG_IGN);
   auto logger = spdlog::stderr_color_st("tiny-gpt");
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
@@ -37,6 +54,7 @@ int main(int argc, char** argv) {
                         "Log details (timings, model info) to stderr");
 
   tinygpt::cli::register_generate(app);
+  tinygpt::cli::register_tokenize(app);
   tinygpt::cli::register_perplexity(app);
 
   try {
@@ -58,6 +76,16 @@ int main(int argc, char** argv) {
     return tinygpt::kExitBadInput;
   } catch (const std::exception& e) {
     report(std::string("unexpected failure: ") + e.what());
+    return tinygpt::kExitBadInput;
+  }
+  // The result is on stdout: if it could not all be written (a full disk, a closed
+  // pipe with SIGPIPE ignored), say so rather than exit 0 with output missing.
+  if (std::fflush(stdout) != 0) {
+    report(std::string("cannot write to standard output: ") + std::strerror(errno));
+    return tinygpt::kExitBadInput;
+  }
+  if (std::ferror(stdout)) {
+    report("cannot write to standard output (part of the output was lost)");
     return tinygpt::kExitBadInput;
   }
   return tinygpt::kExitOk;
