@@ -81,7 +81,7 @@ TEST_CASE("top-logprobs lists the K most likely tokens, best first", "[cli][gene
   }
 }
 
-TEST_CASE("the same seed gives the same sample; top-k 1 is greedy at any temperature", "[cli][generate]") {
+TEST_CASE("the same seed gives the same sample and top-k 1 is greedy at any temperature", "[cli][generate]") {
   const std::string base = "generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 1.3 --top-k 0 --top-p 1";
   const auto a = run_cli(base + " --seed 7"), b = run_cli(base + " --seed 7"), c = run_cli(base + " --seed 8");
   REQUIRE(a.exit_code == 0);

@@ -27,6 +27,7 @@ std::string dump_json(const nlohmann::json& j, int indent = -1);
 
 // A subcommand's work; runs after parsing. Register functions hand one to main.
 void register_generate(CLI::App& app);
+void register_embed(CLI::App& app);
 void register_attention_dump(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_perplexity(CLI::App& app);

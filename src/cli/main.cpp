@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
                         "Log details (timings, model info) to stderr");
 
   tinygpt::cli::register_generate(app);
+  tinygpt::cli::register_embed(app);
   tinygpt::cli::register_attention_dump(app);
   tinygpt::cli::register_tokenize(app);
   tinygpt::cli::register_perplexity(app);
