@@ -6,6 +6,7 @@
 
 #include "tinygpt/error.h"
 #include "tinygpt/kernels.h"
+#include "tinygpt/thread_pool.h"
 
 namespace tinygpt {
 
@@ -23,12 +24,49 @@ static void grow(std::vector<float>& v, std::size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
+namespace {
+
+// Masked self-attention of T queries at positions pos0.. over the cache of one layer:
+// att[t][head h] = attend(q of token t, head h; keys and values 0..pos0+t).
+void attention(const kernels::Compute& run, State& s, const float* qkv, const float* k_cache, const float* v_cache,
+               int T, int pos0, int layer, const Config& c, const AttentionObserver* observer) {
+  const int D = c.n_embd, H = c.n_head, hd = c.head_dim();
+  const auto uD = static_cast<std::size_t>(D);
+  const std::size_t head_stride = static_cast<std::size_t>(s.capacity) * hd;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  auto one = [&](int t, int h, float* scores) {
+    const int pos = pos0 + t;
+    const float* q = qkv + 3 * t * uD + h * hd;
+    const float* keys = k_cache + h * head_stride;
+    const float* values = v_cache + h * head_stride;
+    run.ops->attend_head(s.att.data() + t * uD + h * hd, q, keys, values, hd, pos + 1, hd, scale, scores);
+    if (observer)
+      (*observer)(AttentionEvent{layer, h, pos, {scores, static_cast<std::size_t>(pos + 1)},
+                                 {q, static_cast<std::size_t>(hd)}, keys, values, hd});
+  };
+  // Below this many multiply-adds (scores and values), one thread is quicker.
+  constexpr double kMinParallelWork = 1 << 14;
+  const double work = 2.0 * T * (pos0 + T) * D;
+  if (observer || run.threads() == 1 || T * H < 2 || work < kMinParallelWork) {
+    for (int t = 0; t < T; ++t)
+      for (int h = 0; h < H; ++h) one(t, h, s.scores.data());
+    return;
+  }
+  grow(s.scores, static_cast<std::size_t>(run.threads()) * s.capacity);
+  run.pool->parallel_for(T * H, [&](int i, int thread) {
+    one(i / H, i % H, s.scores.data() + static_cast<std::size_t>(thread) * s.capacity);
+  });
+}
+
+}  // namespace
+
 std::span<const float> forward(const Model& model, State& s, std::span<const std::int32_t> tokens,
                                const ForwardOptions& options) {
   const Config& c = model.config;
   const Weights& w = model.weights;
+  const kernels::Compute run{&kernels::ops(options.isa), options.pool};
   const int T = static_cast<int>(tokens.size());
-  const int D = c.n_embd, F = c.n_inner, V = c.vocab_size, H = c.n_head, hd = c.head_dim();
+  const int D = c.n_embd, F = c.n_inner, V = c.vocab_size, hd = c.head_dim();
   const int pos0 = s.n_past;
   if (T == 0) throw_input_error("nothing to run: no tokens");
   if (pos0 + T > s.capacity)
@@ -51,7 +89,6 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     for (int i = 0; i < D; ++i) x[i] = e[i] + p[i];
   }
 
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   for (int l = 0; l < c.n_layer; ++l) {
     const LayerWeights& lw = w.layers[static_cast<std::size_t>(l)];
     float* k_cache = s.key_cache.data() + static_cast<std::size_t>(l) * s.capacity * uD;
@@ -61,34 +98,26 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     for (int t = 0; t < T; ++t)
       kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_1_weight.data(), lw.ln_1_bias.data(), D,
                           c.layer_norm_epsilon);
-    kernels::linear(s.qkv.data(), s.xn.data(), T, lw.attn_weight, lw.attn_bias.data());
+    kernels::linear(run, s.qkv.data(), s.xn.data(), T, lw.attn_weight, lw.attn_bias.data());
     for (int t = 0; t < T; ++t) {
       const float* qkv = s.qkv.data() + 3 * t * uD;
-      std::copy(qkv + D, qkv + 2 * D, k_cache + (pos0 + t) * uD);
-      std::copy(qkv + 2 * D, qkv + 3 * D, v_cache + (pos0 + t) * uD);
-    }
-    for (int t = 0; t < T; ++t) {
-      const int pos = pos0 + t;
-      for (int h = 0; h < H; ++h) {
-        const float* q = s.qkv.data() + 3 * t * uD + h * hd;
-        const float* keys = k_cache + h * hd;
-        const float* values = v_cache + h * hd;
-        attend_head(s.att.data() + t * uD + h * hd, q, keys, values, D, pos + 1, hd, scale, s.scores.data());
-        if (options.observer)
-          (*options.observer)(AttentionEvent{l, h, pos, {s.scores.data(), static_cast<std::size_t>(pos + 1)},
-                                             {q, static_cast<std::size_t>(hd)}, keys, values, D});
+      for (int h = 0; h < c.n_head; ++h) {
+        const std::size_t at = (static_cast<std::size_t>(h) * s.capacity + pos0 + t) * hd;
+        std::copy_n(qkv + D + h * hd, hd, k_cache + at);
+        std::copy_n(qkv + 2 * D + h * hd, hd, v_cache + at);
       }
     }
-    kernels::linear(s.xn.data(), s.att.data(), T, lw.attn_proj_weight, lw.attn_proj_bias.data());
+    attention(run, s, s.qkv.data(), k_cache, v_cache, T, pos0, l, c, options.observer);
+    kernels::linear(run, s.xn.data(), s.att.data(), T, lw.attn_proj_weight, lw.attn_proj_bias.data());
     for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
 
     // MLP sub-block: x += c_proj(act(c_fc(ln_2(x))))
     for (int t = 0; t < T; ++t)
       kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
                           c.layer_norm_epsilon);
-    kernels::linear(s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
-    kernels::activate(c.activation, s.hidden.data(), T * F);
-    kernels::linear(s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
+    kernels::linear(run, s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
+    run.ops->activate(c.activation, s.hidden.data(), T * F);
+    kernels::linear(run, s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
     for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
   }
   s.n_past = pos0 + T;
@@ -100,7 +129,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     kernels::layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(), D,
                         c.layer_norm_epsilon);
   grow(s.logits, static_cast<std::size_t>(rows) * V);
-  kernels::linear(s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
+  kernels::linear(run, s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
   return {s.logits.data(), static_cast<std::size_t>(rows) * V};
 }
 

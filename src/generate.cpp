@@ -5,6 +5,7 @@
 
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
+#include "tinygpt/thread_pool.h"
 
 namespace tinygpt {
 
@@ -65,13 +66,16 @@ GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const
   if (params.max_new_tokens == 0) return r;  // max_new_tokens
 
   // The cache needs room for every token we feed back, not for the last one sampled.
-  State state = make_state(model.config, std::min(n_ctx, n_prompt + params.max_new_tokens));
+  State state = make_state(model.config, static_cast<int>(std::min<std::int64_t>(n_ctx, std::int64_t{n_prompt} + params.max_new_tokens)));
   const std::int32_t n_valid = model.tokenizer.size();
   const auto eos = model.tokenizer.eos_id();
   Rng rng(params.seed);
+  ThreadPool pool(params.threads);
+  ForwardOptions options;
+  options.pool = &pool;
 
   const auto t0 = clock::now();
-  std::span<const float> logits = forward(model, state, r.prompt_ids);
+  std::span<const float> logits = forward(model, state, r.prompt_ids, options);
   auto t1 = clock::now();
   r.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
 
@@ -93,7 +97,7 @@ GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const
       break;
     }
     const std::int32_t next[1] = {id};
-    logits = forward(model, state, next);
+    logits = forward(model, state, next, options);
   }
   r.decode_seconds = std::chrono::duration<double>(clock::now() - t1).count();
   return r;

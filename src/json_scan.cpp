@@ -161,6 +161,26 @@ float JsonScanner::read_float(const std::string& what) {
   return value;
 }
 
+bool JsonScanner::try_read_float(float& value) {
+  skip_ws();
+  const std::size_t start = pos_;
+  const std::string_view num = number_span();
+  if (num.empty()) return false;
+  const auto result = std::from_chars(num.data(), num.data() + num.size(), value);
+  if (result.ec != std::errc() || result.ptr != num.data() + num.size() || !std::isfinite(value)) {
+    pos_ = start;
+    return false;
+  }
+  return true;
+}
+
+bool JsonScanner::read_raw_string_of(std::size_t length, std::string_view& out) {
+  if (peek() != '"' || text_.size() - pos_ < length + 2 || text_[pos_ + 1 + length] != '"') return false;
+  out = text_.substr(pos_ + 1, length);
+  pos_ += length + 2;
+  return true;
+}
+
 void JsonScanner::skip_literal(std::string_view word) {
   if (text_.substr(pos_, word.size()) != word) fail("unexpected token");
   pos_ += word.size();

@@ -1,6 +1,7 @@
 #include "tinygpt/output_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,9 +14,32 @@
 
 namespace tinygpt {
 
+namespace {
+
+// Holds Ctrl-C and friends back while the temporary file exists, so that an interrupted
+// write still removes it (or finishes the rename) before the signal takes effect.
+class HoldSignals {
+ public:
+  HoldSignals() {
+    sigset_t held;
+    sigemptyset(&held);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&held, sig);
+    ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
+  }
+  ~HoldSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  HoldSignals(const HoldSignals&) = delete;
+  HoldSignals& operator=(const HoldSignals&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, std::string_view content) {
   namespace fs = std::filesystem;
   if (path.empty()) throw_io_error("output path is empty");
+  const HoldSignals hold;
   const fs::path target(path);
   std::error_code ec;
   if (fs::is_directory(target, ec)) throw_io_error("cannot write " + path + ": it is a directory");

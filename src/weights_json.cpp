@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -18,6 +19,7 @@
 
 #include "tinygpt/error.h"
 #include "tinygpt/json_scan.h"
+#include "tinygpt/kernels.h"
 #include "tinygpt/positional.h"
 
 namespace tinygpt {
@@ -76,7 +78,10 @@ class Base64 {
     const std::size_t n = s.size();
     const std::size_t full = (n >= 4 && s[n - 1] == '=') ? n - 4 : n;  // last quad handled apart if padded
     const auto* in = reinterpret_cast<const unsigned char*>(s.data());
-    std::size_t i = 0;
+    // SIMD for the clean bulk where the CPU has it; this loop takes over at the first block
+    // holding anything else (the padding, or a bad character to report).
+    std::size_t i = kernels::decode_base64_prefix(s.data(), full, out);
+    out += i / 4 * 3;
     for (; i < full; i += 4) {
       const int a = table_[in[i]], b = table_[in[i + 1]], c = table_[in[i + 2]], d = table_[in[i + 3]];
       if ((a | b | c | d) < 0) return first_bad(s, i);
@@ -111,7 +116,9 @@ class Base64 {
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever; it is
+    // refused below as not a regular file, and regular files ignore the flag.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) throw_model_error("cannot open model file " + path + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd_, &st) != 0) throw_model_error("cannot read model file " + path + ": " + std::strerror(errno));
@@ -182,8 +189,19 @@ class Loader {
 };
 
 nlohmann::json Loader::parse_small(std::string_view text, const char* what) {
+  // nlohmann keeps the last of two equal keys; a file that says two things is refused
+  // instead (a duplicate config field or byte_bpe vocabulary entry would be silently lost).
+  std::vector<std::set<std::string>> keys;  // one per open object
+  auto no_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys.emplace_back();
+    else if (event == E::object_end) keys.pop_back();
+    else if (event == E::key && !keys.back().insert(parsed.get<std::string>()).second)
+      throw_model_error(where_ + ": \"" + what + "\" has the key " + nlohmann::json(parsed).dump() + " twice");
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, no_duplicates);
   } catch (const nlohmann::json::exception& e) {
     throw_model_error(where_ + ": cannot parse \"" + what + "\": " + e.what());
   }
@@ -195,12 +213,25 @@ Model Loader::run() {
     scan_.fail("a tiny-gpt weights file is a JSON object");
   }
   std::set<std::string> seen;
+  std::vector<std::string> unknown;  // warned about once the file is known to be ours
+  auto check_format = [&] {
+    if (!format_->is_string() || format_->get<std::string>() != "tiny-gpt")
+      throw_model_error(where_ + ": not a tiny-gpt weights file (format is " + format_->dump() + ", expected \"tiny-gpt\")");
+  };
+  auto check_version = [&] {
+    if (!version_->is_number_integer() || version_->get<std::int64_t>() != 1)
+      throw_model_error(where_ + ": unsupported version " + version_->dump() + " (this build reads version 1)");
+  };
   scan_.for_each_member("the top-level object", [&](const std::string& key) {
     if (!seen.insert(key).second) throw_model_error(where_ + ": top-level field \"" + key + "\" appears twice");
+    // Format and version are checked on arrival (they come first in our files), so that
+    // a stranger's JSON is named as such before anything else is read.
     if (key == "format") {
       format_ = parse_small(scan_.skip_value(), "format");
+      check_format();
     } else if (key == "version") {
       version_ = parse_small(scan_.skip_value(), "version");
+      if (format_) check_version();  // else "not ours" is the better message, given at the end
     } else if (key == "config") {
       config_json_ = parse_small(scan_.skip_value(), "config");
       config_ = parse_config(*config_json_);  // early: refuse absurd sizes before reading any tensor
@@ -209,21 +240,21 @@ Model Loader::run() {
     } else if (key == "tensors") {
       read_tensors();
     } else {
-      spdlog::warn("{}: ignoring unknown top-level field \"{}\"", where_, key);
+      unknown.push_back(key);
       scan_.skip_value();
     }
   });
   if (!scan_.at_end()) scan_.fail("extra text after the top-level object");
 
   if (!format_) throw_model_error(where_ + ": not a tiny-gpt weights file (no \"format\" field)");
-  if (!format_->is_string() || format_->get<std::string>() != "tiny-gpt")
-    throw_model_error(where_ + ": not a tiny-gpt weights file (format is " + format_->dump() + ", expected \"tiny-gpt\")");
   if (!version_) throw_model_error(where_ + ": missing \"version\" (expected 1)");
-  if (!version_->is_number_integer() || version_->get<std::int64_t>() != 1)
-    throw_model_error(where_ + ": unsupported version " + version_->dump() + " (this build reads version 1)");
+  check_version();
+  for (const auto& key : unknown) spdlog::warn("{}: ignoring unknown top-level field \"{}\"", where_, key);
   if (!config_) throw_model_error(where_ + ": missing \"config\"");
   if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
   Tokenizer tokenizer = Tokenizer::from_json(*tokenizer_json_, where_);
+  // Nothing could be encoded or sampled (and sampling over zero ids has no answer).
+  if (tokenizer.size() == 0) throw_model_error(where_ + ": tokenizer.vocab is empty");
   if (tokenizer.size() > config_->vocab_size)
     throw_model_error(where_ + ": the tokenizer has " + std::to_string(tokenizer.size()) +
                       " entries but config.vocab_size is " + std::to_string(config_->vocab_size));
@@ -245,10 +276,11 @@ Config Loader::parse_config(const nlohmann::json& j) {
     }
     if (!it->is_number_integer())
       throw_model_error(where_ + ": config." + key + " must be an integer, found " + it->dump());
-    const auto v = it->get<std::int64_t>();
-    if (v < 1 || v > 0x7fffffff)
-      throw_model_error(where_ + ": config." + key + " = " + std::to_string(v) + " is out of range (must be at least 1)");
-    return static_cast<int>(v);
+    // Unsigned first: 2^64-1 read as int64 would be -1.
+    const bool too_big = it->is_number_unsigned() ? it->get<std::uint64_t>() > 0x7fffffff : it->get<std::int64_t>() > 0x7fffffff;
+    if (too_big || it->get<std::int64_t>() < 1)
+      throw_model_error(where_ + ": config." + key + " = " + it->dump() + " is out of range (must be 1 to 2147483647)");
+    return static_cast<int>(it->get<std::int64_t>());
   };
   auto choice = [&](const char* key, const char* fallback, std::initializer_list<const char*> allowed) -> std::string {
     const auto it = j.find(key);
@@ -376,13 +408,29 @@ void Loader::read_tensor(const std::string& name) {
   tensors_.emplace(name, std::move(t));
 }
 
+// Makes room for n floats in v (resize, or only reserve). Large buffers are asked to live
+// on transparent huge pages: 512 times fewer page faults while loading (they were most of
+// a b64 load), and fewer TLB misses when decoding streams through the weights.
+static void make_room(std::vector<float>& v, std::size_t n, bool resize) {
+  if (v.capacity() < n) {
+    std::vector<float>().swap(v);
+    v.reserve(n);
+#ifdef MADV_HUGEPAGE
+    constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+    const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+    const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = (begin + n * sizeof(float)) & ~(kHuge - 1);
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
+  }
+  if (resize) v.resize(n);
+}
+
 // Stores values (file order) into the tensor, transposing Conv1D weights to [out][in].
 void Loader::place(const std::string& name, RawTensor& t, const float* values, std::size_t count) {
   if (is_conv1d(name) && t.shape.size() == 2) {
     const auto in = static_cast<std::size_t>(t.shape[0]), out = static_cast<std::size_t>(t.shape[1]);
-    t.data.resize(count);
-    for (std::size_t i = 0; i < in; ++i)
-      for (std::size_t o = 0; o < out; ++o) t.data[o * in + i] = values[i * out + o];
+    make_room(t.data, count, true);
+    kernels::transpose(t.data.data(), values, in, out);
     t.transposed = true;
   } else if (t.data.data() != values) {
     t.data.assign(values, values + count);
@@ -395,7 +443,10 @@ void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) 
   const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
   std::vector<float>& dest = transpose ? scratch_ : t.data;
   dest.clear();
-  if (shape_known) dest.reserve(claim(name, expected));
+  // Reserve no more than the rest of the file can hold (each value takes at least two
+  // bytes, "0,"): a shape may claim far more than the data that follows it.
+  if (shape_known)
+    make_room(dest, std::min<std::uint64_t>(claim(name, expected), (scan_.text().size() - scan_.offset()) / 2 + 1), false);
   if (!scan_.consume_if(']')) {
     do {
       if (shape_known && dest.size() == expected)
@@ -403,7 +454,12 @@ void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) 
                           " holds (" + std::to_string(expected) + ")");
       if (!shape_known && dest.size() >= limits_.max_parameters)
         throw_model_error(where_ + ": tensor " + name + " exceeds the parameter limit");
-      dest.push_back(scan_.read_float("tensor " + name + " data[" + std::to_string(dest.size()) + "]"));
+      float v;
+      if (!scan_.try_read_float(v)) v = scan_.read_float("tensor " + name + " data[" + std::to_string(dest.size()) + "]");
+      dest.push_back(v);
+      // Hand back the text behind us as we go: a big tensor's text can be several times
+      // its floats, and keeping it mapped would double the peak memory.
+      if (release_ && (dest.size() & 0xffff) == 0) release_(scan_.offset());
     } while (scan_.consume_if(','));
     scan_.expect(']', ("the data of tensor " + name).c_str());
   }
@@ -417,26 +473,57 @@ void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) 
 void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
   if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"b64\" must be a string");
   const std::size_t at = scan_.offset();
-  const std::string_view text = scan_.read_raw_string();
-  const auto bytes = Base64::decoded_size(text);
-  if (!bytes) throw_model_error(where_ + ": tensor " + name + ": bad base64 (length " + std::to_string(text.size()) + " is not a multiple of 4)");
-  if (*bytes % 4 != 0)
-    throw_model_error(where_ + ": tensor " + name + ": base64 decodes to " + std::to_string(*bytes) + " bytes, not whole float32 values");
-  const std::uint64_t count = *bytes / 4;
-  if (shape_known && count != element_count(t.shape))
-    throw_model_error(where_ + ": tensor " + name + ": b64 holds " + std::to_string(count) + " values but shape " +
-                      shape_str(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+  // With the shape first (as our files have it) the string's length is known: take it
+  // without searching for the closing quote, which would be a second pass over the text.
+  const std::uint64_t want = shape_known ? element_count(t.shape) : 0;
+  std::string_view text;
+  const bool known_length =
+      shape_known && want <= limits_.max_parameters && want < (std::uint64_t{1} << 60) &&
+      scan_.read_raw_string_of(static_cast<std::size_t>((want * 4 + 2) / 3 * 4), text);
+  if (!known_length) text = scan_.read_raw_string();
+  auto check_length = [&](std::string_view s) {
+    const auto bytes = Base64::decoded_size(s);
+    if (!bytes) throw_model_error(where_ + ": tensor " + name + ": bad base64 (length " + std::to_string(s.size()) + " is not a multiple of 4)");
+    if (*bytes % 4 != 0)
+      throw_model_error(where_ + ": tensor " + name + ": base64 decodes to " + std::to_string(*bytes) + " bytes, not whole float32 values");
+    const std::uint64_t n = *bytes / 4;
+    if (shape_known && n != element_count(t.shape))
+      throw_model_error(where_ + ": tensor " + name + ": b64 holds " + std::to_string(n) + " values but shape " +
+                        shape_str(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+    return n;
+  };
+  const std::uint64_t count = check_length(text);
   claim(name, count);
   const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
   std::vector<float>& dest = transpose ? scratch_ : t.data;
-  dest.resize(count);
-  const std::size_t bad = b64_.decode(text, reinterpret_cast<unsigned char*>(dest.data()));
-  if (bad != std::string_view::npos)
-    throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " + std::to_string(at + 1 + bad));
-  for (std::size_t i = 0; i < dest.size(); ++i) {
-    if (!std::isfinite(dest[i]))
-      throw_model_error(where_ + ": tensor " + name + ": value " + std::to_string(i) + " is not finite (" +
-                        std::to_string(dest[i]) + ")");
+  make_room(dest, count, true);
+  // In pieces, checking each piece's values while they are in cache and handing the text
+  // behind us back to the kernel.
+  constexpr std::size_t kPiece = std::size_t{1} << 16;  // characters, a multiple of 4
+  auto* out = reinterpret_cast<unsigned char*>(dest.data());
+  for (std::size_t pos = 0; pos < text.size(); pos += kPiece) {
+    const std::string_view piece = text.substr(pos, kPiece);
+    const bool last = pos + kPiece >= text.size();
+    std::size_t bad = b64_.decode(piece, out + pos / 4 * 3);
+    if (bad == std::string_view::npos && !last && piece.back() == '=') bad = piece.size() - 1;  // padding mid-string
+    if (bad != std::string_view::npos) {
+      if (known_length) {  // the string may really end earlier: say what the full search would have said
+        const std::string_view all = scan_.text();
+        const std::size_t end = all.find('"', at + 1);
+        if (end != at + 1 + text.size()) check_length(all.substr(at + 1, end - at - 1));
+      }
+      throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " + std::to_string(at + 1 + pos + bad));
+    }
+    const std::size_t v0 = pos / 4 * 3 / 4, v1 = std::min<std::size_t>(dest.size(), (pos + piece.size()) / 4 * 3 / 4);
+    std::uint32_t non_finite = 0;  // all-ones exponent: inf or NaN; branch-free so that it vectorises
+    for (std::size_t i = v0; i < v1; ++i) non_finite |= (std::bit_cast<std::uint32_t>(dest[i]) & 0x7f800000u) == 0x7f800000u;
+    if (non_finite) {
+      for (std::size_t i = v0; i < v1; ++i)
+        if (!std::isfinite(dest[i]))
+          throw_model_error(where_ + ": tensor " + name + ": value " + std::to_string(i) + " is not finite (" +
+                            std::to_string(dest[i]) + ")");
+    }
+    if (release_) release_(at + 1 + pos + piece.size());
   }
   if (transpose) place(name, t, scratch_.data(), scratch_.size());
 }
@@ -474,11 +561,7 @@ Model Loader::assemble(Config c, Tokenizer tokenizer) {
 
   Weights& w = m.weights;
   w.wte = table("wte.weight", V, D);
-  if (c.positional == Positional::learned) {
-    w.wpe = table("wpe.weight", C, D);
-  } else {
-    w.wpe = sinusoidal_table(c.n_ctx, c.n_embd);
-  }
+  if (c.positional == Positional::learned) w.wpe = table("wpe.weight", C, D);
   for (int i = 0; i < c.n_layer; ++i) {
     const std::string p = "h." + std::to_string(i) + ".";
     LayerWeights l;
@@ -508,6 +591,9 @@ Model Loader::assemble(Config c, Tokenizer tokenizer) {
       throw_model_error(where_ + ": tensor wpe.weight is present but config.positional is \"sinusoidal\"");
     throw_model_error(where_ + ": unknown tensor " + name + " (the config does not call for it)");
   }
+  // Built last: its size comes from the config alone (n_ctx x n_embd), so a file must
+  // first prove itself with every tensor before we spend memory and time on it.
+  if (c.positional == Positional::sinusoidal) w.wpe = sinusoidal_table(c.n_ctx, c.n_embd);
   return m;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tinygpt/attention.h"
+#include "tinygpt/kernels.h"
 #include "tinygpt/model.h"
 
 namespace tinygpt {
@@ -14,7 +15,8 @@ struct State {
   int capacity = 0;  // positions the KV cache can hold (<= n_ctx)
   int n_past = 0;    // positions already in the cache
 
-  // KV cache: [L][capacity][D]; head h of position p is at (p * D + h * head_dim).
+  // KV cache: [L][H][capacity][head_dim]: each head's keys (and values) are one contiguous
+  // run, so attention streams through them (AttentionEvent::kv_stride is head_dim).
   std::vector<float> key_cache, value_cache;
 
   // Activations for a batch of T tokens (resized as needed, never shrunk).
@@ -23,7 +25,7 @@ struct State {
   std::vector<float> qkv;     // [T][3D]
   std::vector<float> att;     // [T][D] heads concatenated
   std::vector<float> hidden;  // [T][F] MLP hidden
-  std::vector<float> scores;  // [capacity] attention weights of one head
+  std::vector<float> scores;  // [threads][capacity] attention weights of one head, per thread
   std::vector<float> logits;  // [T][V] or [V]
 };
 
@@ -34,6 +36,11 @@ State make_state(const Config& config, int capacity);
 struct ForwardOptions {
   bool all_logits = false;                     // logits for every token, else only the last
   const AttentionObserver* observer = nullptr;  // called per layer, head and query; null costs nothing
+  // Threads to share the work with (null: the calling thread alone). The results do not
+  // depend on the thread count. With an observer, attention runs on the calling thread so
+  // that the observer is called in order and never concurrently.
+  ThreadPool* pool = nullptr;
+  kernels::Isa isa = kernels::default_isa();  // which kernels (kernels.h); same results within 1e-5
 };
 
 // Runs `tokens` at positions state.n_past, n_past+1, ... and appends their keys and values

@@ -19,6 +19,7 @@ struct GenerateParams {
   SamplerParams sampler;
   std::uint64_t seed = 0;
   int top_logprobs = 0;  // alternatives to record per step (0 = none)
+  int threads = 1;       // threads for the forward pass (<= 0: one per core); results do not depend on it
 };
 
 struct TokenLogprob {

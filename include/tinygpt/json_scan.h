@@ -39,8 +39,16 @@ class JsonScanner {
   // Reads a JSON number as float32. Throws on NaN/Infinity literals, on values that
   // overflow float32 and on anything that is not a number (the message says what it saw).
   float read_float(const std::string& what);
+  // The fast path of read_float for the millions of tensor values: reads a plain finite
+  // number into `value`, or returns false having consumed nothing, and then read_float
+  // says what is wrong. (It saves building the message's text for every value.)
+  bool try_read_float(float& value);
   // The raw text of a string value without unescaping (for base64, which has no escapes).
   std::string_view read_raw_string();
+  // The same when the length is known: takes the `length` characters after the opening
+  // quote if a quote follows them (no search), else returns false and consumes nothing.
+  // The caller still checks the characters (a quote inside them is not base64).
+  bool read_raw_string_of(std::size_t length, std::string_view& out);
 
   std::size_t offset() const { return pos_; }
   std::string_view text() const { return text_; }

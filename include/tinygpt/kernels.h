@@ -1,11 +1,23 @@
 #pragma once
 // The numeric building blocks of the forward pass, one small function per step.
 // Shapes are in the comments; matrices are row-major, linear weights [out][in].
+//
+// Two implementations of the hot steps exist, chosen at run time (see `Ops`): the
+// portable one below, plain C++ that any compiler vectorises a little, and one using
+// AVX2/FMA for x86-64 CPUs that have them. The portable functions are also the
+// definition of what each step computes; the fast ones are tested against them.
+#include <cstddef>
 #include <span>
 
 #include "tinygpt/model.h"
 
+namespace tinygpt {
+class ThreadPool;
+}
+
 namespace tinygpt::kernels {
+
+// ---- The portable implementation ----
 
 float dot(const float* a, const float* b, int n);
 
@@ -23,5 +35,55 @@ void gelu_tanh(float* x, int n);  // GPT-2's tanh approximation
 void gelu_erf(float* x, int n);   // exact: x * Phi(x)
 void relu(float* x, int n);
 void activate(Activation a, float* x, int n);
+
+// ---- Run-time choice of implementation ----
+
+enum class Isa { portable, avx2 };
+const char* to_string(Isa isa);
+
+// Whether this CPU (and this build) can run `isa`.
+bool cpu_supports(Isa isa);
+
+// AVX2/FMA when the CPU has them, else portable. The environment variable
+// TINYGPT_KERNELS=portable (or =scalar) forces the portable path; =avx2 or =auto (or
+// unset) takes the best the CPU supports. Read once.
+Isa default_isa();
+
+// The hot steps of one implementation, as plain function pointers.
+struct Ops {
+  Isa isa;
+  // Rows [r0, r1) of a linear layer for a batch of T inputs:
+  //   out[t * ldo + r] = bias[r] + x[t] . w[r]   (x rows are w.cols apart; bias may be null)
+  // An output does not depend on r0, r1 (how rows are split among threads). With AVX2 a
+  // batch (T > 1) and a single input sum in different orders (see kernels_avx2.cpp).
+  void (*linear_rows)(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
+  void (*softmax)(float* x, int n);
+  void (*activate)(Activation a, float* x, int n);
+  // One head, one query: what tinygpt::attend_head (attention.h) computes.
+  void (*attend_head)(float* out, const float* q, const float* keys, const float* values, int kv_stride, int n_keys,
+                      int head_dim, float scale, float* scores);
+};
+
+// The table for `isa`; throws Error(usage) if the CPU cannot run it.
+const Ops& ops(Isa isa);
+
+// Where the hot steps run: which implementation, over which threads.
+struct Compute {
+  const Ops* ops = nullptr;
+  ThreadPool* pool = nullptr;  // null: the calling thread alone
+  int threads() const;
+};
+
+// linear() above, through `c.ops`, with the rows shared among `c.pool`'s threads.
+void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias);
+
+// For the weights loader: decodes the longest prefix of in[0, n) made of whole 32-character
+// blocks of the base64 alphabet (no padding) into out (3 bytes per 4 characters) and
+// returns its length. 0 on the portable path; the caller decodes the rest.
+std::size_t decode_base64_prefix(const char* in, std::size_t n, unsigned char* out);
+
+// For the weights loader: dst[c][r] = src[r][c] for a rows x cols matrix (Conv1D [in][out]
+// to our [out][in]), cache-blocked, with AVX2 where default_isa() allows.
+void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols);
 
 }  // namespace tinygpt::kernels

@@ -99,8 +99,12 @@ void register_generate(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--top-p", o->params.sampler.top_p, "Keep the smallest set of tokens whose probability reaches P (1: off)")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed for sampling (default: random, shown with -v and in --json)");
+  cmd->add_option("--seed", o->seed, "Seed for sampling (default: random, shown with -v and in --json)")
+      ->check(whole_number(0));
   cmd->add_option("--top-logprobs", o->params.top_logprobs, "With --json: the K most likely tokens at each step");
+  o->params.threads = 0;  // one per core
+  cmd->add_option("-t,--threads", o->params.threads, "Threads for the forward pass (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   cmd->add_flag("--no-echo", o->no_echo, "Print only the continuation, not the prompt");
   cmd->callback([o] { run(*o); });

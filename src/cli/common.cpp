@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 
 #include "tinygpt/model_path.h"
@@ -12,9 +13,24 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("-m,--model", o.model, "Model file, or the name of a shipped model (default: " +
                                             std::string(kDefaultModelName) + ")");
   cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1))
+      ->capture_default_str();
   cmd.add_option("--max-ctx", o.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1))
+      ->capture_default_str();
+}
+
+CLI::Validator whole_number(std::uint64_t min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        std::uint64_t v = 0;
+        const char* end = s.data() + s.size();
+        const auto [stop, ec] = std::from_chars(s.data(), end, v);
+        if (s.empty() || ec != std::errc() || stop != end || v < min)
+          return "must be a whole number >= " + std::to_string(min) + ", got \"" + s + "\"";
+        return {};
+      },
+      min > 0 ? "POSITIVE" : "NONNEGATIVE");
 }
 
 Model load(const ModelOptions& o) {

@@ -31,5 +31,6 @@ void register_embed(CLI::App& app);
 void register_attention_dump(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_perplexity(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace tinygpt::cli

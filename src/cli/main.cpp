@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   tinygpt::cli::register_attention_dump(app);
   tinygpt::cli::register_tokenize(app);
   tinygpt::cli::register_perplexity(app);
+  tinygpt::cli::register_bench(app);
 
   try {
     app.parse(argc, argv);

@@ -1,7 +1,12 @@
+// The portable kernels: the plain definition of every step, and the fallback for CPUs
+// without AVX2/FMA.
 #include "tinygpt/kernels.h"
 
 #include <algorithm>
 #include <cmath>
+
+#include "implementations.h"
+#include "tinygpt/attention.h"
 
 namespace tinygpt::kernels {
 
@@ -27,13 +32,18 @@ void layer_norm(float* out, const float* x, const float* weight, const float* bi
   for (int i = 0; i < n; ++i) out[i] = static_cast<float>((x[i] - mean) * inv) * weight[i] + bias[i];
 }
 
-void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias) {
-  for (int t = 0; t < n_rows_x; ++t) {
+static void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
+                        int r1) {
+  for (int t = 0; t < T; ++t) {
     const float* xt = x + static_cast<std::size_t>(t) * w.cols;
-    float* ot = out + static_cast<std::size_t>(t) * w.rows;
-    for (int r = 0; r < w.rows; ++r)
+    float* ot = out + static_cast<std::size_t>(t) * ldo;
+    for (int r = r0; r < r1; ++r)
       ot[r] = dot(w.data.data() + static_cast<std::size_t>(r) * w.cols, xt, w.cols) + (bias ? bias[r] : 0.0f);
   }
+}
+
+void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias) {
+  linear_rows(out, w.rows, x, n_rows_x, w, bias, 0, w.rows);
 }
 
 void softmax(float* x, int n) {
@@ -69,6 +79,11 @@ void activate(Activation a, float* x, int n) {
     case Activation::gelu: gelu_erf(x, n); break;
     case Activation::relu: relu(x, n); break;
   }
+}
+
+const Ops& portable_ops() {
+  static const Ops table{Isa::portable, linear_rows, softmax, activate, attend_head};
+  return table;
 }
 
 }  // namespace tinygpt::kernels

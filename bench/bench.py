@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""tiny-gpt against PyTorch on the same weights, in the same run, on this machine.
+
+Makes CFG-S and CFG-M with bench/make_models.py (random GPT-2-shaped weights, in /tmp),
+then, for each model and thread count, alternates `tiny-gpt bench --json` with
+bench/torch_gpt.py (PyTorch, KV cache, inference_mode, float32, same threads, same
+prompt ids), A/B/A/B, so that whatever else the machine is doing hits both alike. Loading
+is compared the same way: tiny-gpt's loader against Python's json.load + NumPy.
+
+Prints one Markdown table of medians (across rounds of each side's per-round median) and
+their ratio; --json FILE also writes every measurement. Quote medians and ratios, not
+single times: these machines are shared and noisy.
+
+  /usr/bin/python3 bench/bench.py --binary build/tiny-gpt [--threads 1,2] [--rounds 3]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import make_models  # noqa: E402
+
+PY = "/usr/bin/python3"
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def tiny(binary, model, threads, p, n, reps):
+    return run_json([binary, "bench", "-m", model, "-t", str(threads), "-p", str(p), "-n", str(n), "-r", str(reps),
+                     "--json"])
+
+
+def torch_side(model, threads, p, n, reps):
+    return run_json([PY, os.path.join(HERE, "torch_gpt.py"), model, "-t", str(threads), "-p", str(p), "-n", str(n),
+                     "-r", str(reps)])
+
+
+PY_LOAD = r"""
+import json, sys, time
+import numpy as np
+t = time.perf_counter()
+with open(sys.argv[1]) as f:
+    doc = json.load(f)
+arrs = {k: np.asarray(v["data"], dtype=np.float32) for k, v in doc["tensors"].items()}
+seconds = time.perf_counter() - t
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(json.dumps({"seconds": seconds, "peak_rss_mb": int(hwm) * 1024 / 1e6}))
+"""
+
+
+def python_load(path):
+    return run_json([PY, "-c", PY_LOAD, path])
+
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    flags = " ".join(x for x in ("avx2", "fma", "f16c", "avx512f") if x in have)
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "flags": flags, "kernel": platform.release(),
+            "load_average": os.getloadavg(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes")}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "tiny-gpt"))
+    ap.add_argument("--out", default="/tmp/tinygpt-bench", help="where the models are written")
+    ap.add_argument("--models", default="S,M")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=3, help="A/B alternations per model and thread count")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions inside each run (after a warm-up)")
+    ap.add_argument("-p", "--prompt-tokens", type=int, default=16)
+    ap.add_argument("-n", "--decode-tokens", type=int, default=199)
+    ap.add_argument("--load-rounds", type=int, default=3)
+    ap.add_argument("--no-load", action="store_true", help="skip the loading comparison")
+    ap.add_argument("--json", help="also write every measurement here")
+    args = ap.parse_args()
+
+    os.makedirs(args.out, exist_ok=True)
+    names = args.models.split(",")
+    threads = [int(t) for t in args.threads.split(",")]
+    info = {"machine": machine(), "args": vars(args), "speed": [], "load": []}
+
+    for name in names:
+        forms = ["b64"] if args.no_load else ["b64", "data"]
+        make_models.make(args.out, name, forms)
+    rows = []
+    for name in names:
+        model = make_models.path_for(args.out, name, "b64")
+        for t in threads:
+            a, b = [], []
+            for r in range(args.rounds):
+                a.append(tiny(args.binary, model, t, args.prompt_tokens, args.decode_tokens, args.reps))
+                b.append(torch_side(model, t, args.prompt_tokens, args.decode_tokens, args.reps))
+                print(f"CFG-{name} t={t} round {r + 1}: tiny-gpt decode {a[-1]['decode_tokens_per_s']['median']:.1f}, "
+                      f"torch {b[-1]['decode_tokens_per_s']['median']:.1f} tokens/s", file=sys.stderr)
+            agree = sum(1 for x, y in zip(a[0]["greedy_ids"], b[0]["greedy_ids"]) if x == y)
+            row = {
+                "model": f"CFG-{name}", "threads": t,
+                "prefill": (med([x["prefill_tokens_per_s"]["median"] for x in a]),
+                            med([x["prefill_tokens_per_s"]["median"] for x in b])),
+                "decode": (med([x["decode_tokens_per_s"]["median"] for x in a]),
+                           med([x["decode_tokens_per_s"]["median"] for x in b])),
+                "decode_range": (min(x["decode_tokens_per_s"]["min"] for x in a),
+                                 max(x["decode_tokens_per_s"]["max"] for x in a)),
+                "peak_rss_mb": med([x["memory"]["peak_rss_mb"] for x in a]),
+                "weights_kv_mb": a[0]["memory"]["weights_mb"] + a[0]["memory"]["kv_cache_mb"],
+                "greedy_agree": f"{agree}/{len(a[0]['greedy_ids'])}",
+            }
+            rows.append(row)
+            info["speed"].append({"model": name, "threads": t, "tiny_gpt": a, "torch": b})
+
+    load_rows = []
+    if not args.no_load:
+        for name in names:
+            for form in ("b64", "data"):
+                path = make_models.path_for(args.out, name, form)
+                size_mb = os.path.getsize(path) / 1e6
+                a, b = [], []
+                for r in range(args.load_rounds):
+                    a.append(tiny(args.binary, path, 1, 1, 0, 1))
+                    if form == "data":  # Python's json.load + NumPy: the plain form only
+                        b.append(python_load(path))
+                load_rows.append({
+                    "file": os.path.basename(path), "mb": size_mb,
+                    "tiny_s": med([x["load"]["seconds"] for x in a]),
+                    "tiny_rss": med([x["memory"]["peak_rss_mb"] for x in a]),
+                    "weights_mb": a[0]["memory"]["weights_mb"],
+                    "py_s": med([x["seconds"] for x in b]) if b else None,
+                    "py_rss": med([x["peak_rss_mb"] for x in b]) if b else None,
+                })
+                info["load"].append({"file": path, "tiny_gpt": a, "python": b})
+
+    m = info["machine"]
+    print(f"\n{m['date']}  {m['cpu']}, {m['cores']} cores ({m['flags']}), load average at the end "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"greedy, batch 1, f32, {args.prompt_tokens}-token prompt, {args.decode_tokens} decoded tokens; "
+          f"median of {args.rounds} alternating rounds x {args.reps} repetitions\n")
+    print("| model | threads | prefill tok/s tiny-gpt | PyTorch | ratio | decode tok/s tiny-gpt (range) | PyTorch | ratio "
+          "| peak RSS / (weights + KV) | greedy ids agree |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        pf, dc = r["prefill"], r["decode"]
+        print(f"| {r['model']} | {r['threads']} | {pf[0]:.0f} | {pf[1]:.0f} | {pf[0] / pf[1]:.2f}x "
+              f"| {dc[0]:.1f} ({r['decode_range'][0]:.0f}-{r['decode_range'][1]:.0f}) | {dc[1]:.1f} | {dc[0] / dc[1]:.2f}x "
+              f"| {r['peak_rss_mb']:.0f} MB / {r['weights_kv_mb']:.0f} MB = {r['peak_rss_mb'] / r['weights_kv_mb']:.2f} "
+              f"| {r['greedy_agree']} |")
+    if load_rows:
+        print("\n| file | size | tiny-gpt load | MB/s | peak RSS / weights | Python json.load + NumPy | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for r in load_rows:
+            py = f"{r['py_s']:.2f} s ({r['py_rss']:.0f} MB peak)" if r["py_s"] else "-"
+            ratio = f"{r['py_s'] / r['tiny_s']:.1f}x" if r["py_s"] else "-"
+            print(f"| {r['file']} | {r['mb']:.0f} MB | {r['tiny_s']:.3f} s | {r['mb'] / r['tiny_s']:.0f} "
+                  f"| {r['tiny_rss']:.0f} / {r['weights_mb']:.0f} MB = {r['tiny_rss'] / r['weights_mb']:.2f} | {py} | {ratio} |")
+    if args.json:
+        info["rows"], info["load_rows"] = rows, load_rows
+        with open(args.json, "w") as f:
+            json.dump(info, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+// Which kernels run: chosen once from the CPU and TINYGPT_KERNELS; and the threaded
+// linear layer on top of whichever table was chosen.
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include "implementations.h"
+#include "tinygpt/error.h"
+#include "tinygpt/kernels.h"
+#include "tinygpt/thread_pool.h"
+
+namespace tinygpt::kernels {
+
+const char* to_string(Isa isa) {
+  switch (isa) {
+    case Isa::portable: return "portable";
+    case Isa::avx2: return "avx2";
+  }
+  return "?";
+}
+
+bool cpu_supports(Isa isa) {
+  switch (isa) {
+    case Isa::portable: return true;
+    case Isa::avx2: {
+#if defined(__x86_64__)
+      // Checks the OS saves the ymm registers too (XGETBV), not only the CPUID bits.
+      static const bool has = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      }();
+      return has && avx2_ops() != nullptr;
+#else
+      return false;
+#endif
+    }
+  }
+  return false;
+}
+
+Isa default_isa() {
+  static const Isa chosen = [] {
+    const char* env = std::getenv("TINYGPT_KERNELS");
+    const std::string_view want = env ? env : "";
+    if (want == "portable" || want == "scalar") return Isa::portable;
+    return cpu_supports(Isa::avx2) ? Isa::avx2 : Isa::portable;
+  }();
+  return chosen;
+}
+
+const Ops& ops(Isa isa) {
+  if (!cpu_supports(isa))
+    throw_usage_error(std::string("the ") + to_string(isa) + " kernels need a CPU (and build) with " + to_string(isa));
+  return isa == Isa::avx2 ? *avx2_ops() : portable_ops();
+}
+
+void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols) {
+  if (default_isa() == Isa::avx2) {
+    avx2::transpose(dst, src, rows, cols);
+    return;
+  }
+  constexpr std::size_t B = 32;  // blocks keep the strided side within a few cache lines
+  for (std::size_t r0 = 0; r0 < rows; r0 += B)
+    for (std::size_t c0 = 0; c0 < cols; c0 += B) {
+      const std::size_t r1 = std::min(rows, r0 + B), c1 = std::min(cols, c0 + B);
+      for (std::size_t c = c0; c < c1; ++c)
+        for (std::size_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+    }
+}
+
+int Compute::threads() const { return pool ? pool->size() : 1; }
+
+void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias) {
+  const int rows = w.rows;
+  const int threads = c.threads();
+  // Below this many multiply-adds, waking another thread costs more than it saves.
+  constexpr double kMinParallelWork = 1 << 15;
+  const double work = static_cast<double>(n_rows_x) * rows * w.cols;
+  if (threads == 1 || work < kMinParallelWork) {
+    c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, 0, rows);
+    return;
+  }
+  // Several chunks per thread so that a late or slow thread only delays one small chunk;
+  // multiples of 24 rows keep whole 8-row (decode) and 3-row (prefill) tiles together.
+  constexpr int kGrain = 24;
+  const int per_chunk = std::max(kGrain, (rows / (4 * threads) + kGrain - 1) / kGrain * kGrain);
+  const int n_chunks = (rows + per_chunk - 1) / per_chunk;
+  c.pool->parallel_for(n_chunks, [&](int chunk, int) {
+    const int r0 = chunk * per_chunk;
+    c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, std::min(rows, r0 + per_chunk));
+  });
+}
+
+}  // namespace tinygpt::kernels

@@ -1,0 +1,88 @@
+// libFuzzer target: the command line, in process. The input, split at NUL bytes, is the
+// argument list of the real main() (src/cli/main.cpp compiled as tiny_gpt_main), so
+// CLI11's parsing, every subcommand's flags and checks, and main's mapping of errors to
+// exit codes all run as they do for a user. main() must return 0, 1 or 2, whatever the
+// arguments; anything else (an exception escaping, a crash, a sanitizer report) is a finding.
+//
+// No model is ever loaded and nothing is ever written: the target runs in an empty
+// scratch directory where every shipped model name resolves to an empty stub file
+// (TINYGPT_MODEL_DIR is searched first), and arguments holding '/' are skipped, so no
+// path can reach a real model, a device or a file outside the scratch directory.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tinygpt/model_path.h"
+
+int tiny_gpt_main(int argc, char** argv);
+
+namespace {
+
+// A broken invariant is a crash, with the condition that failed.
+#define FUZZ_CHECK(ok)                                                             \
+  do {                                                                              \
+    if (!(ok)) {                                                                    \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #ok); \
+      __builtin_trap();                                                             \
+    }                                                                               \
+  } while (0)
+
+constexpr std::size_t kMaxArgs = 24;
+
+char scratch[] = "/tmp/tinygpt-fuzz-cli-XXXXXX";
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  namespace fs = std::filesystem;
+  FUZZ_CHECK(::mkdtemp(scratch) != nullptr);
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(scratch, ec);
+  });
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(TINYGPT_MODELS, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".json")) std::ofstream(fs::path(scratch) / name).flush();  // empty: refused at once
+  }
+  std::ofstream(fs::path(scratch) / tinygpt::kDefaultModelName).flush();  // shipped or not
+  FUZZ_CHECK(::setenv("TINYGPT_MODEL_DIR", scratch, 1) == 0);
+  FUZZ_CHECK(::chdir(scratch) == 0);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::vector<std::string> args = {"tiny-gpt"};
+  std::string current;
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = static_cast<char>(data[i]);
+    if (c == '/') return -1;  // see above: no paths outside the scratch directory
+    if (c == '\0') {
+      args.push_back(current);
+      current.clear();
+      if (args.size() > kMaxArgs) return -1;
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty() || size == 0) args.push_back(current);
+
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  spdlog::drop_all();  // main registers its logger by name on every call
+  std::clearerr(stdout);
+  const int code = tiny_gpt_main(static_cast<int>(args.size()), argv.data());
+  FUZZ_CHECK(code == 0 || code == 1 || code == 2);
+  spdlog::drop_all();
+  return 0;
+}

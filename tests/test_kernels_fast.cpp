@@ -1,0 +1,512 @@
+// The fast paths against the simple ones: the AVX2 kernels against the portable kernels
+// on odd shapes, the threaded forward pass against the single-threaded one, and every
+// reference fixture through every path. Both kernel paths run in the same test run
+// whatever TINYGPT_KERNELS says (the AVX2 ones only where the CPU has AVX2 and FMA).
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "helpers.h"
+#include "tinygpt/attention.h"
+#include "tinygpt/decoder.h"
+#include "tinygpt/error.h"
+#include "tinygpt/generate.h"
+#include "tinygpt/kernels.h"
+#include "tinygpt/thread_pool.h"
+#include "tinygpt/weights_json.h"
+
+using namespace tinygpt;
+using tinygpt::test::fixture;
+using tinygpt::test::read_json;
+
+namespace {
+
+std::vector<kernels::Isa> all_isas() {
+  std::vector<kernels::Isa> v = {kernels::Isa::portable};
+  if (kernels::cpu_supports(kernels::Isa::avx2)) v.push_back(kernels::Isa::avx2);
+  return v;
+}
+
+std::vector<float> random_vector(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(rng);
+  return v;
+}
+
+// A GPT with odd sizes: n_embd not a multiple of 8, head_dim 29 (or n_embd with one head).
+Model random_model(int D, int H, int L, int F, int V, int C, Activation act, bool tied, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Model m;
+  m.path = "random";
+  m.config = Config{V, C, D, H, L, F, Positional::learned, act, 1e-5f, tied};
+  // A char tokenizer wants one code point per entry; ids beyond it are padding, which is fine here.
+  nlohmann::json chars = nlohmann::json::array();
+  for (int i = 0; i < std::min(V, 90); ++i) chars.push_back(std::string(1, static_cast<char>('!' + i)));
+  m.tokenizer = Tokenizer::from_json({{"type", "char"}, {"vocab", chars}}, "random");
+  auto matrix = [&](int rows, int cols, float scale) {
+    return Matrix{rows, cols, random_vector(static_cast<std::size_t>(rows) * cols, rng, scale)};
+  };
+  auto ones = [&](int n) {
+    std::vector<float> v = random_vector(static_cast<std::size_t>(n), rng, 0.1f);
+    for (float& x : v) x += 1.0f;
+    return v;
+  };
+  const float s = 0.3f;
+  m.weights.wte = matrix(V, D, s);
+  m.weights.wpe = matrix(C, D, s);
+  for (int l = 0; l < L; ++l) {
+    LayerWeights lw;
+    lw.ln_1_weight = ones(D);
+    lw.ln_1_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.attn_weight = matrix(3 * D, D, s);
+    lw.attn_bias = random_vector(static_cast<std::size_t>(3 * D), rng, 0.1f);
+    lw.attn_proj_weight = matrix(D, D, s);
+    lw.attn_proj_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.ln_2_weight = ones(D);
+    lw.ln_2_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.fc_weight = matrix(F, D, s);
+    lw.fc_bias = random_vector(static_cast<std::size_t>(F), rng, 0.1f);
+    lw.mlp_proj_weight = matrix(D, F, s);
+    lw.mlp_proj_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    m.weights.layers.push_back(std::move(lw));
+  }
+  m.weights.ln_f_weight = ones(D);
+  m.weights.ln_f_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+  if (!tied) m.weights.lm_head = matrix(V, D, s);
+  return m;
+}
+
+// The largest |a - b| relative to the largest |b| (at least 1).
+double relative_diff(std::span<const float> a, std::span<const float> b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0, scale = 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, static_cast<double>(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, static_cast<double>(std::fabs(b[i])));
+  }
+  return worst / scale;
+}
+
+std::vector<float> run_forward(const Model& m, std::span<const std::int32_t> ids, kernels::Isa isa, ThreadPool* pool,
+                               bool all_logits = true) {
+  State s = make_state(m.config, static_cast<int>(ids.size()));
+  ForwardOptions o;
+  o.all_logits = all_logits;
+  o.isa = isa;
+  o.pool = pool;
+  const auto logits = forward(m, s, ids, o);
+  return {logits.begin(), logits.end()};
+}
+
+}  // namespace
+
+TEST_CASE("the ISA choice: portable always works, AVX2 only where supported", "[kernels][fast]") {
+  CHECK(kernels::cpu_supports(kernels::Isa::portable));
+  CHECK(kernels::ops(kernels::Isa::portable).isa == kernels::Isa::portable);
+  CHECK(kernels::cpu_supports(kernels::default_isa()));
+  if (kernels::cpu_supports(kernels::Isa::avx2))
+    CHECK(kernels::ops(kernels::Isa::avx2).isa == kernels::Isa::avx2);
+  else
+    CHECK_THROWS_AS(kernels::ops(kernels::Isa::avx2), tinygpt::Error);
+}
+
+TEST_CASE("fast linear layers match the portable ones on odd shapes, for any row split", "[kernels][fast]") {
+  std::mt19937 rng(7);
+  const auto& ref = kernels::ops(kernels::Isa::portable);
+  for (const auto isa : all_isas()) {
+    const auto& ops = kernels::ops(isa);
+    for (int K : {1, 3, 7, 8, 9, 13, 16, 31, 32, 33, 67, 100}) {
+      for (int R : {1, 2, 3, 4, 5, 7, 13, 25}) {
+        for (int T : {1, 2, 3, 4, 5, 9}) {
+          INFO(kernels::to_string(isa) << " K=" << K << " rows=" << R << " T=" << T);
+          const Matrix w{R, K, random_vector(static_cast<std::size_t>(R) * K, rng)};
+          const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+          const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+          // A sentinel column on each side of the output rows catches stray writes.
+          const int ldo = R + 2;
+          std::vector<float> want(static_cast<std::size_t>(T) * ldo, 0.0f), got(want.size(), -7.0f);
+          ref.linear_rows(want.data() + 1, ldo, x.data(), T, w, bias.data(), 0, R);
+          ops.linear_rows(got.data() + 1, ldo, x.data(), T, w, bias.data(), 0, R);
+          for (int t = 0; t < T; ++t) {
+            CHECK(got[static_cast<std::size_t>(t * ldo)] == -7.0f);
+            CHECK(got[static_cast<std::size_t>(t * ldo + R + 1)] == -7.0f);
+            for (int r = 0; r < R; ++r) {
+              double mag = std::fabs(bias[static_cast<std::size_t>(r)]);
+              for (int k = 0; k < K; ++k)
+                mag += std::fabs(x[static_cast<std::size_t>(t * K + k)] * w.data[static_cast<std::size_t>(r * K + k)]);
+              const auto i = static_cast<std::size_t>(t * ldo + r + 1);
+              REQUIRE(std::fabs(got[i] - want[i]) <= 1e-6 * mag + 1e-7);
+            }
+          }
+          // Rows computed in two pieces are the rows computed at once, bit for bit.
+          std::vector<float> split(got.size(), -7.0f);
+          const int cut = R / 2;
+          ops.linear_rows(split.data() + 1, ldo, x.data(), T, w, bias.data(), cut, R);
+          ops.linear_rows(split.data() + 1, ldo, x.data(), T, w, bias.data(), 0, cut);
+          REQUIRE(split == got);
+          // No bias.
+          ops.linear_rows(got.data() + 1, ldo, x.data(), T, w, nullptr, 0, R);
+          ref.linear_rows(want.data() + 1, ldo, x.data(), T, w, nullptr, 0, R);
+          for (std::size_t i = 0; i < got.size(); ++i)
+            if (i % static_cast<std::size_t>(ldo) != 0 && i % static_cast<std::size_t>(ldo) != static_cast<std::size_t>(R + 1))
+              REQUIRE(std::fabs(got[i] - want[i]) <= 1e-4);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the threaded linear layer gives the single-threaded result bit for bit", "[kernels][fast][threads]") {
+  std::mt19937 rng(11);
+  for (const auto isa : all_isas()) {
+    for (int threads : {2, 3}) {
+      ThreadPool pool(threads);
+      for (int T : {1, 4, 7}) {
+        for (auto [R, K] : {std::pair{301, 117}, std::pair{1000, 61}, std::pair{64, 1029}}) {
+          INFO(kernels::to_string(isa) << " threads=" << threads << " T=" << T << " " << R << "x" << K);
+          const Matrix w{R, K, random_vector(static_cast<std::size_t>(R) * K, rng)};
+          const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+          const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+          std::vector<float> one(static_cast<std::size_t>(T) * R), many(one.size());
+          kernels::linear(kernels::Compute{&kernels::ops(isa), nullptr}, one.data(), x.data(), T, w, bias.data());
+          kernels::linear(kernels::Compute{&kernels::ops(isa), &pool}, many.data(), x.data(), T, w, bias.data());
+          REQUIRE(many == one);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("fast softmax and activations match the portable ones", "[kernels][fast]") {
+  std::mt19937 rng(3);
+  const auto& ref = kernels::ops(kernels::Isa::portable);
+  for (const auto isa : all_isas()) {
+    const auto& ops = kernels::ops(isa);
+    for (int n : {1, 2, 7, 8, 9, 17, 64, 215, 1000}) {
+      INFO(kernels::to_string(isa) << " n=" << n);
+      std::vector<float> a = random_vector(static_cast<std::size_t>(n), rng, 4.0f);
+      a[0] = 60.0f;  // a large logit: the max is subtracted first
+      std::vector<float> b = a;
+      ref.softmax(a.data(), n);
+      ops.softmax(b.data(), n);
+      double sum = 0;
+      for (int i = 0; i < n; ++i) {
+        REQUIRE(std::fabs(a[static_cast<std::size_t>(i)] - b[static_cast<std::size_t>(i)]) <= 1e-6);
+        sum += b[static_cast<std::size_t>(i)];
+      }
+      REQUIRE(std::fabs(sum - 1.0) < 1e-6);
+
+      for (const auto act : {Activation::gelu_tanh, Activation::gelu, Activation::relu}) {
+        std::vector<float> x = random_vector(static_cast<std::size_t>(n), rng, 3.0f);
+        if (n > 3) {
+          x[1] = -30.0f;  // far tails: exactly 0 and exactly x in the reference
+          x[2] = 30.0f;
+          x[3] = 0.0f;
+        }
+        std::vector<float> y = x;
+        ref.activate(act, x.data(), n);
+        ops.activate(act, y.data(), n);
+        for (int i = 0; i < n; ++i) {
+          const float want = x[static_cast<std::size_t>(i)];
+          REQUIRE(std::fabs(y[static_cast<std::size_t>(i)] - want) <= 1e-6 * std::max(1.0f, std::fabs(want)));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("fast attention matches the portable one and reads only the causal prefix", "[kernels][fast][mask]") {
+  std::mt19937 rng(5);
+  for (const auto isa : all_isas()) {
+    const auto& ops = kernels::ops(isa);
+    for (int hd : {1, 5, 8, 13, 16, 29, 32, 33, 64}) {
+      for (int n_keys : {1, 2, 3, 4, 5, 9, 40}) {
+        INFO(kernels::to_string(isa) << " head_dim=" << hd << " keys=" << n_keys);
+        const int stride = hd * 3 + 1;  // heads interleaved in a wider row, as in the cache
+        const int n_mem = n_keys + 3;   // keys after the query hold huge values: must be ignored
+        std::vector<float> keys = random_vector(static_cast<std::size_t>(n_mem) * stride, rng);
+        std::vector<float> values = random_vector(static_cast<std::size_t>(n_mem) * stride, rng);
+        for (std::size_t i = static_cast<std::size_t>(n_keys) * stride; i < keys.size(); ++i) keys[i] = values[i] = 1e6f;
+        const std::vector<float> q = random_vector(static_cast<std::size_t>(hd), rng);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        std::vector<float> want(static_cast<std::size_t>(hd) + 1, -3.0f), got(want), sw(static_cast<std::size_t>(n_mem), -1.0f),
+            sg(sw);
+        attend_head(want.data(), q.data(), keys.data(), values.data(), stride, n_keys, hd, scale, sw.data());
+        ops.attend_head(got.data(), q.data(), keys.data(), values.data(), stride, n_keys, hd, scale, sg.data());
+        for (int d = 0; d < hd; ++d) REQUIRE(std::fabs(got[static_cast<std::size_t>(d)] - want[static_cast<std::size_t>(d)]) <= 1e-5);
+        CHECK(got[static_cast<std::size_t>(hd)] == -3.0f);  // nothing written past the head
+        for (int j = 0; j < n_keys; ++j) REQUIRE(std::fabs(sg[static_cast<std::size_t>(j)] - sw[static_cast<std::size_t>(j)]) <= 1e-6);
+        for (int j = n_keys; j < n_mem; ++j) CHECK(sg[static_cast<std::size_t>(j)] == -1.0f);
+      }
+    }
+  }
+}
+
+TEST_CASE("every reference fixture through every kernel path and thread count", "[reference][fast][threads]") {
+  const auto index = read_json(fixture("ref/index.json"));
+  ThreadPool pool(3);
+  for (const auto& c : index["cases"]) {
+    const Model model = load_model(fixture("ref/" + c["model"].get<std::string>()));
+    const auto golden = read_json(fixture("ref/" + c["golden"].get<std::string>()));
+    const int V = model.config.vocab_size;
+    for (const auto& run : golden["runs"]) {
+      const auto input = run["input_ids"].get<std::vector<std::int32_t>>();
+      const int T = static_cast<int>(input.size());
+      for (const auto isa : all_isas()) {
+        for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          INFO("case " << c["name"].get<std::string>() << ", " << kernels::to_string(isa) << ", "
+                       << (p ? "3 threads" : "1 thread"));
+          // Batched, all positions.
+          const auto logits = run_forward(model, input, isa, p);
+          for (int t = 0; t < T; ++t)
+            for (int v = 0; v < V; ++v)
+              REQUIRE(std::fabs(logits[static_cast<std::size_t>(t * V + v)] - run["logits"][t][v].get<double>()) < 1e-4);
+          // One token at a time through the cache.
+          State s = make_state(model.config, T);
+          ForwardOptions o;
+          o.isa = isa;
+          o.pool = p;
+          for (int t = 0; t < T; ++t) {
+            const std::int32_t one[1] = {input[static_cast<std::size_t>(t)]};
+            const auto step = forward(model, s, one, o);
+            for (int v = 0; v < V; ++v)
+              REQUIRE(std::fabs(step[static_cast<std::size_t>(v)] - run["logits"][t][v].get<double>()) < 1e-4);
+          }
+        }
+      }
+      // Greedy generation with threads gives the reference's tokens.
+      GenerateParams params;
+      params.max_new_tokens = run["greedy"]["max_new_tokens"];
+      params.sampler.temperature = 0;
+      params.threads = 2;
+      const GenerateResult r = generate(model, run["prompt"].get<std::string>(), params);
+      CHECK(r.ids == run["greedy"]["ids"].get<std::vector<std::int32_t>>());
+    }
+  }
+}
+
+TEST_CASE("odd-shaped models: fast, threaded and portable forward passes agree", "[fast][threads]") {
+  struct Shape {
+    int D, H, L, F, V, C;
+    Activation act;
+    bool tied;
+  };
+  // n_embd 116 with 4 heads of 29; one head, one layer, n_embd 13; big enough to split
+  // across threads (rows and attention) in prefill and in decoding.
+  const Shape shapes[] = {{116, 4, 2, 464, 1001, 96, Activation::gelu_tanh, true},
+                          {13, 1, 1, 7, 20, 24, Activation::gelu, false},
+                          {52, 2, 1, 200, 300, 64, Activation::relu, false}};
+  ThreadPool two(2), three(3);
+  std::uint32_t seed = 1;
+  for (const Shape& sh : shapes) {
+    const Model m = random_model(sh.D, sh.H, sh.L, sh.F, sh.V, sh.C, sh.act, sh.tied, seed++);
+    std::vector<std::int32_t> ids;
+    for (int i = 0; i < sh.C - 2; ++i) ids.push_back(static_cast<std::int32_t>((i * 37 + 5) % sh.V));
+    INFO("n_embd " << sh.D << ", heads " << sh.H);
+    const auto reference = run_forward(m, ids, kernels::Isa::portable, nullptr);
+    for (const auto isa : all_isas()) {
+      INFO(kernels::to_string(isa));
+      const auto serial = run_forward(m, ids, isa, nullptr);
+      CHECK(relative_diff(serial, reference) < 1e-5);
+      // Threads never change a result.
+      CHECK(run_forward(m, ids, isa, &two) == serial);
+      CHECK(run_forward(m, ids, isa, &three) == serial);
+      // Prefill half, then decode the rest one token at a time, with threads.
+      State s = make_state(m.config, static_cast<int>(ids.size()));
+      ForwardOptions o;
+      o.isa = isa;
+      o.pool = &two;
+      const int half = static_cast<int>(ids.size()) / 2;
+      forward(m, s, std::span(ids).first(static_cast<std::size_t>(half)), o);
+      for (std::size_t t = static_cast<std::size_t>(half); t < ids.size(); ++t) {
+        const auto step = forward(m, s, std::span(ids).subspan(t, 1), o);
+        const auto V = static_cast<std::size_t>(sh.V);
+        CHECK(relative_diff(step, std::span<const float>(serial).subspan(t * V, V)) < 1e-5);
+      }
+    }
+  }
+}
+
+TEST_CASE("the thread pool runs every chunk exactly once, job after job", "[threads]") {
+  for (int threads : {1, 2, 3, 8}) {
+    ThreadPool pool(threads);
+    REQUIRE(pool.size() == threads);
+    for (int job = 0; job < 300; ++job) {
+      const int n = job % 17;
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+      std::atomic<bool> bad_thread{false};
+      pool.parallel_for(n, [&](int chunk, int thread) {
+        hits[static_cast<std::size_t>(chunk)].fetch_add(1);
+        if (thread < 0 || thread >= threads) bad_thread = true;
+      });
+      for (const auto& h : hits) REQUIRE(h.load() == 1);
+      REQUIRE_FALSE(bad_thread.load());
+    }
+  }
+  CHECK(ThreadPool::resolve(0) >= 1);
+  CHECK(ThreadPool::resolve(5) == 5);
+}
+
+TEST_CASE("the pool sleeps when idle and wakes for the next job", "[threads]") {
+  ThreadPool pool(2, /*spin_us=*/0);  // no spinning: every job has to wake a sleeping worker
+  for (int job = 0; job < 50; ++job) {
+    if (job % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::atomic<int> sum{0};
+    pool.parallel_for(64, [&](int chunk, int) { sum += chunk; });
+    REQUIRE(sum.load() == 64 * 63 / 2);
+  }
+}
+
+TEST_CASE("tiny-gpt bench prints its measurements as JSON", "[cli][bench]") {
+  const std::string model = tinygpt::test::quote(fixture("ref/learned_tied_gelutanh.model.json"));
+  const auto r = tinygpt::test::run_cli("bench -m " + model + " -p 3 -n 2 -r 2 -t 2 --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["threads"] == 2);
+  CHECK(j["prompt_tokens"] == 3);
+  CHECK(j["decode_tokens"] == 2);
+  CHECK(j["prefill_tokens_per_s"]["median"].get<double>() > 0);
+  CHECK(j["decode_tokens_per_s"]["median"].get<double>() > 0);
+  CHECK(j["load"]["seconds"].get<double>() > 0);
+  CHECK(j["memory"]["peak_rss_mb"].get<double>() > 0);
+  CHECK(j["greedy_ids"].size() == 3);
+
+  const auto portable = tinygpt::test::run_cli("bench -m " + model + " -p 2 -n 1 -r 1 --kernels portable --json");
+  REQUIRE(portable.exit_code == 0);
+  CHECK(nlohmann::json::parse(portable.out)["kernels"] == "portable");
+
+  const auto too_long = tinygpt::test::run_cli("bench -m " + model + " -p 30 -n 30");
+  CHECK(too_long.exit_code == 2);
+  CHECK(too_long.err.find("n_ctx") != std::string::npos);
+  CHECK(tinygpt::test::run_cli("bench -m " + model + " --kernels sse9").exit_code == 2);
+}
+
+TEST_CASE("generate gives the same text with one thread or several", "[cli][threads]") {
+  const std::string model = tinygpt::test::quote(fixture("ref/gelu_3layer_4head.model.json"));
+  const auto one = tinygpt::test::run_cli("generate -m " + model + " 'once' -n 6 --temperature 0 --json -t 1");
+  const auto two = tinygpt::test::run_cli("generate -m " + model + " 'once' -n 6 --temperature 0 --json -t 2");
+  INFO(one.err << two.err);
+  REQUIRE(one.exit_code == 0);
+  REQUIRE(two.exit_code == 0);
+  CHECK(nlohmann::json::parse(one.out)["ids"] == nlohmann::json::parse(two.out)["ids"]);
+}
+
+// ---- The loader's fast paths ----
+
+namespace {
+
+std::string base64(const unsigned char* p, std::size_t n) {
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s;
+  for (std::size_t i = 0; i < n; i += 3) {
+    const std::uint32_t v = (std::uint32_t(p[i]) << 16) | (i + 1 < n ? std::uint32_t(p[i + 1]) << 8 : 0) |
+                            (i + 2 < n ? std::uint32_t(p[i + 2]) : 0);
+    s += a[v >> 18];
+    s += a[(v >> 12) & 63];
+    s += i + 1 < n ? a[(v >> 6) & 63] : '=';
+    s += i + 2 < n ? a[v & 63] : '=';
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("SIMD base64 decoding takes exactly the clean 32-character blocks", "[loader][fast]") {
+  std::mt19937 rng(9);
+  for (std::size_t n_bytes : {std::size_t{0}, std::size_t{24}, std::size_t{25}, std::size_t{96}, std::size_t{3000}}) {
+    std::vector<unsigned char> bytes(n_bytes);
+    for (auto& b : bytes) b = static_cast<unsigned char>(rng());
+    const std::string text = base64(bytes.data(), bytes.size());
+    const std::size_t clean = text.size() - (text.size() >= 4 ? 4 : text.size());  // the last quad may be padded
+    std::vector<unsigned char> out(bytes.size() + 32, 0xEE);
+    const std::size_t used = kernels::decode_base64_prefix(text.data(), clean, out.data());
+    INFO("bytes " << n_bytes << ", decoded " << used);
+    REQUIRE(used % 32 == 0);
+    REQUIRE(used <= clean);
+    if (kernels::default_isa() == kernels::Isa::avx2) REQUIRE(used == clean / 32 * 32);
+    for (std::size_t i = 0; i < used / 4 * 3; ++i) REQUIRE(out[i] == bytes[i]);
+    CHECK(out[used / 4 * 3] == 0xEE);  // nothing written past what it decoded
+    // A character outside the alphabet stops it at the block that holds it.
+    for (const char bad : {'=', '"', '-', '_', ' ', '\xC3', '\0'}) {
+      if (text.size() < 100) break;
+      std::string broken = text;
+      const std::size_t at = 70 + rng() % (broken.size() - 80);
+      broken[at] = bad;
+      REQUIRE(kernels::decode_base64_prefix(broken.data(), clean, out.data()) <= at / 32 * 32);
+    }
+  }
+}
+
+TEST_CASE("transposing Conv1D weights matches the definition on odd shapes", "[loader][fast]") {
+  std::mt19937 rng(4);
+  for (auto [rows, cols] : {std::pair{1, 1}, std::pair{7, 9}, std::pair{8, 8}, std::pair{13, 64}, std::pair{67, 129}}) {
+    const std::vector<float> src = random_vector(static_cast<std::size_t>(rows) * cols, rng);
+    std::vector<float> dst(src.size(), -1.0f);
+    kernels::transpose(dst.data(), src.data(), static_cast<std::size_t>(rows), static_cast<std::size_t>(cols));
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c)
+        REQUIRE(dst[static_cast<std::size_t>(c * rows + r)] == src[static_cast<std::size_t>(r * cols + c)]);
+  }
+}
+
+TEST_CASE("large tensors load the same from b64 and from data, and a bad character is found", "[loader][fast]") {
+  // The odd fixture grown so that tensors span many of the loader's 64 KB pieces.
+  auto j = nlohmann::json::parse(tinygpt::test::read_file(fixture("ref/odd_single_layer.model.json")));
+  const int V = 4001, D = j["config"]["n_embd"], F = 5003;
+  j["config"]["vocab_size"] = V;
+  j["config"]["n_inner"] = F;
+  std::mt19937 rng(2);
+  auto data_form = j, b64_form = j;
+  for (auto& [name, t] : j["tensors"].items()) {
+    std::vector<std::int64_t> shape = t["shape"].get<std::vector<std::int64_t>>();
+    if (name == "wte.weight" || name == "lm_head.weight") shape = {V, D};
+    if (name == "h.0.mlp.c_fc.weight") shape = {D, F};
+    if (name == "h.0.mlp.c_fc.bias") shape = {F};
+    if (name == "h.0.mlp.c_proj.weight") shape = {F, D};
+    std::size_t n = 1;
+    for (auto d : shape) n *= static_cast<std::size_t>(d);
+    const std::vector<float> values = random_vector(n, rng);
+    data_form["tensors"][name] = {{"shape", shape}, {"data", values}};
+    b64_form["tensors"][name] = {
+        {"shape", shape}, {"dtype", "f32"},
+        {"b64", base64(reinterpret_cast<const unsigned char*>(values.data()), values.size() * sizeof(float))}};
+  }
+  const Model a = load_model_from_text(data_form.dump(), "data.json");
+  const std::string b64_text = b64_form.dump();
+  const Model b = load_model_from_text(b64_text, "b64.json");
+  CHECK(a.weights.wte.data == b.weights.wte.data);
+  CHECK(a.weights.layers[0].fc_weight.data == b.weights.layers[0].fc_weight.data);
+  CHECK(a.weights.layers[0].mlp_proj_weight.data == b.weights.layers[0].mlp_proj_weight.data);
+  CHECK(a.weights.layers[0].attn_weight.data == b.weights.layers[0].attn_weight.data);
+  CHECK(a.weights.layers[0].fc_bias == b.weights.layers[0].fc_bias);
+  REQUIRE(a.weights.layers[0].fc_weight.rows == F);
+
+  // A bad character deep inside the big c_fc tensor: the message gives its byte offset.
+  const std::string& fc = b64_form["tensors"]["h.0.mlp.c_fc.weight"]["b64"].get_ref<const std::string&>();
+  const std::size_t start = b64_text.find(fc);
+  REQUIRE(start != std::string::npos);
+  std::string broken = b64_text;
+  broken[start + 150001] = '*';
+  try {
+    load_model_from_text(broken, "broken.json");
+    FAIL("loaded a broken file");
+  } catch (const tinygpt::Error& e) {
+    CHECK(std::string(e.what()).find("bad base64 character at byte " + std::to_string(start + 150001)) != std::string::npos);
+  }
+  // A string that ends early (a quote inside): the length is reported, as without the fast path.
+  broken = b64_text;
+  broken.replace(start + 1000, 2, "\",");
+  try {
+    load_model_from_text(broken, "broken.json");
+    FAIL("loaded a broken file");
+  } catch (const tinygpt::Error& e) {
+    INFO(e.what());
+    CHECK((std::string(e.what()).find("h.0.mlp.c_fc.weight") != std::string::npos ||
+           std::string(e.what()).find("malformed JSON") != std::string::npos));
+  }
+}
