@@ -8,10 +8,15 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake g++ make pkg-config libcli11-dev nlohmann-json3-dev libspdlog-dev catch2 libpcre2-dev libeigen3-dev)
 test_pkgs=(python3 python3-numpy python3-torch python3-regex python3-matplotlib libopenblas0-pthread
-           nodejs npm chromium fonts-wqy-zenhei librsvg2-bin clang-14 libclang-rt-14-dev)
+           chromium fonts-wqy-zenhei librsvg2-bin clang-14 libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+  # Node.js may come from elsewhere with its own npm (Debian's npm package would conflict).
+  command -v node >/dev/null || want+=(nodejs)
+  command -v npm >/dev/null || want+=(npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do
