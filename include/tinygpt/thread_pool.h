@@ -7,10 +7,11 @@
 // descheduled holds nobody up: whoever is running takes the next chunk, and a late
 // worker that finds the job finished simply goes back to waiting.
 //
-// Waiting is passive: an idle thread spins for a short, bounded time (long enough to
-// bridge the gap between two matrix products of one token) and then sleeps on a futex
+// Waiting is passive: an idle thread polls for a short, bounded time (long enough to
+// bridge the gap between two matrix products of one token; after the first microseconds
+// each poll yields the core to whoever else wants it) and then sleeps on a futex
 // (std::atomic::wait). Nothing ever spins indefinitely, which is what makes busy-waiting
-// pools collapse on a machine where another process holds a core.
+// pools collapse on a machine where another process holds a core. fn must not throw.
 #include <atomic>
 #include <cstdint>
 #include <thread>
