@@ -20,20 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "tinygpt/model_path.h"
 
 int tiny_gpt_main(int argc, char** argv);
 
 namespace {
 
-// A broken invariant is a crash, with the condition that failed.
-#define FUZZ_CHECK(ok)                                                             \
-  do {                                                                              \
-    if (!(ok)) {                                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #ok); \
-      __builtin_trap();                                                             \
-    }                                                                               \
-  } while (0)
 
 constexpr std::size_t kMaxArgs = 24;
 

@@ -13,20 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/weights_json.h"
 
 namespace {
 
-// A broken invariant is a crash, with the condition that failed.
-#define FUZZ_CHECK(ok)                                                             \
-  do {                                                                              \
-    if (!(ok)) {                                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #ok); \
-      __builtin_trap();                                                             \
-    }                                                                               \
-  } while (0)
 
 void check_model(const tinygpt::Model& m, const tinygpt::LoadLimits& limits) {
   const tinygpt::Config& c = m.config;

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "tinygpt/error.h"
 #include "tinygpt/pretokenize.h"
 #include "tinygpt/tokenizer.h"
@@ -25,14 +26,6 @@
 
 namespace {
 
-// A broken invariant is a crash, with the condition that failed.
-#define FUZZ_CHECK(ok)                                                             \
-  do {                                                                              \
-    if (!(ok)) {                                                                    \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #ok); \
-      __builtin_trap();                                                             \
-    }                                                                               \
-  } while (0)
 
 bool valid_utf8(std::string_view s) { return !tinygpt::utf8::first_invalid(s); }
 
