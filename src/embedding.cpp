@@ -7,6 +7,7 @@
 
 #include "tinygpt/error.h"
 #include "tinygpt/kernels.h"
+#include "tinygpt/utf8.h"
 
 namespace tinygpt {
 
@@ -20,7 +21,8 @@ WordVector word_vector(const Model& model, std::string_view word) {
     // Say which word: --similarity and --analogy bring several.
     if (e.kind() != ErrorKind::input) throw;
     throw_input_error("\"" + w.word + "\": " + e.what() +
-                      (model.tokenizer.type() == TokenizerType::char_level && !model.tokenizer.unk_id()
+                      (model.tokenizer.type() == TokenizerType::char_level && !model.tokenizer.unk_id() &&
+                               !utf8::first_invalid(word)
                            ? " (the model has no unk_token)"
                            : ""));
   }

@@ -2,11 +2,27 @@
 
 #include <charconv>
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 #include "tinygpt/error.h"
 #include "tinygpt/utf8.h"
 
 namespace tinygpt {
+
+nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& where) {
+  std::vector<std::set<std::string>> keys;  // one per open object
+  auto no_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys.emplace_back();
+    else if (event == E::object_end) keys.pop_back();
+    else if (event == E::key && !keys.back().insert(parsed.get<std::string>()).second)
+      throw_model_error(where + " has the key " + nlohmann::json(parsed).dump() + " twice");
+    return true;
+  };
+  return nlohmann::json::parse(text, no_duplicates);
+}
 
 // Nested arrays/objects deeper than this are not ours and would only risk the stack.
 static constexpr int kMaxDepth = 64;

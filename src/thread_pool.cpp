@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <system_error>
+
+#include "tinygpt/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -49,42 +53,61 @@ int ThreadPool::resolve(int threads) {
 
 ThreadPool::ThreadPool(int threads, int spin_us) : spin_us_(spin_us) {
   const int n = resolve(threads);
+  if (n > kMaxThreads)
+    throw_usage_error("threads: " + std::to_string(n) + " is more than the " + std::to_string(kMaxThreads) +
+                      " a forward pass can use");
   workers_.reserve(static_cast<std::size_t>(n - 1));
-  for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { worker_main(t); });
+  try {
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { worker_main(t); });
+  } catch (const std::system_error& e) {
+    // The destructor will not run for a half-built pool: the threads already started
+    // must be stopped here, or their std::thread objects would terminate the program.
+    stop_workers();
+    throw_usage_error("threads: cannot start " + std::to_string(n) + " threads (" + e.what() + ")");
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   stop_.store(true);
   generation_.fetch_add(1);
   generation_.notify_all();
   for (std::thread& w : workers_) w.join();
+  workers_.clear();
 }
 
 void ThreadPool::work(std::uint32_t generation, int thread) {
-  std::uint64_t v = job_.load(std::memory_order_acquire);
+  std::uint64_t v = job_.load();
   while (true) {
     if (static_cast<std::uint32_t>(v >> 32) != generation) return;  // a newer job: ours is done
-    // Read before claiming; a successful claim proves the job had not finished, so these
-    // still describe it.
-    const Call call = call_.load(std::memory_order_relaxed);
-    void* ctx = ctx_.load(std::memory_order_relaxed);
-    const int n = n_chunks_.load(std::memory_order_relaxed);
-    const int chunk = static_cast<int>(v & 0xffffffffu);
-    if (chunk >= n) return;
-    if (!job_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    call(ctx, chunk, thread);
+    // Read before claiming. A successful claim proves that these still describe our job:
+    // run() closes the job word before it stores the next job's fields (all seq_cst), so
+    // a worker that has seen the next job's chunk count can no longer claim from ours.
+    // (Without that step a worker holding "job G, chunk n_G" that read the next job's
+    // larger count could claim chunk n_G of a finished job and run it with the next
+    // job's function: one chunk ran twice about once in 40 runs of the pool test.)
+    const Call call = call_.load();
+    void* ctx = ctx_.load();
+    const int n = n_chunks_.load();
+    const std::uint32_t chunk = static_cast<std::uint32_t>(v & 0xffffffffu);
+    if (chunk >= static_cast<std::uint32_t>(n)) return;
+    if (!job_.compare_exchange_weak(v, v + 1)) continue;
+    call(ctx, static_cast<int>(chunk), thread);
     if (done_.fetch_add(1) + 1 == n && caller_sleeping_.load()) done_.notify_all();
-    v = job_.load(std::memory_order_acquire);
+    v = job_.load();
   }
 }
 
 void ThreadPool::run(int n_chunks, Call call, void* ctx) {
   const std::uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
-  call_.store(call, std::memory_order_relaxed);
-  ctx_.store(ctx, std::memory_order_relaxed);
-  n_chunks_.store(n_chunks, std::memory_order_relaxed);
-  done_.store(0, std::memory_order_relaxed);
-  job_.store(static_cast<std::uint64_t>(generation) << 32, std::memory_order_release);
+  const std::uint64_t job = static_cast<std::uint64_t>(generation) << 32;
+  job_.store(job | kClosed);  // no claim on the previous job can succeed from here on
+  call_.store(call);
+  ctx_.store(ctx);
+  n_chunks_.store(n_chunks);
+  done_.store(0);
+  job_.store(job);
   generation_.store(generation);
   if (sleepers_.load() > 0) generation_.notify_all();
 

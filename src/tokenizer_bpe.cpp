@@ -15,16 +15,16 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <queue>
-#include <sstream>
 #include <string_view>
 #include <unordered_map>
 
 #include "tinygpt/error.h"
+#include "tinygpt/input_file.h"
+#include "tinygpt/json_scan.h"
 #include "tinygpt/pretokenize.h"
 #include "tinygpt/tokenizer.h"
 #include "tinygpt/utf8.h"
@@ -349,14 +349,11 @@ std::optional<std::pair<std::string, std::string>> split_merge(std::string_view 
   return std::make_pair(std::string(s.substr(0, sp)), std::string(s.substr(sp + 1)));
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_model_error(path + ": cannot open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw_model_error(path + ": cannot read the file");
-  return ss.str();
-}
+// GPT-2's encoder.json is 1 MB and vocab.bpe 0.5 MB; 64 MiB leaves room for far bigger
+// vocabularies while refusing a wrong path such as /dev/zero.
+constexpr std::uint64_t kMaxVocabFileBytes = std::uint64_t{64} << 20;
+
+std::string read_whole_file(const std::string& path) { return read_input_file(path, kMaxVocabFileBytes, ErrorKind::model); }
 
 }  // namespace
 
@@ -394,7 +391,7 @@ Tokenizer Tokenizer::bpe_from_json(const nlohmann::json& j, const std::string& w
 Tokenizer Tokenizer::from_gpt2_files(const std::string& encoder_json_path, const std::string& vocab_bpe_path) {
   nlohmann::json encoder;
   try {
-    encoder = nlohmann::json::parse(read_whole_file(encoder_json_path));
+    encoder = parse_json_unique_keys(read_whole_file(encoder_json_path), encoder_json_path);
   } catch (const nlohmann::json::exception& e) {
     throw_model_error(encoder_json_path + ": not valid JSON (" + e.what() + ")");
   }

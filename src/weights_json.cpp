@@ -189,19 +189,8 @@ class Loader {
 };
 
 nlohmann::json Loader::parse_small(std::string_view text, const char* what) {
-  // nlohmann keeps the last of two equal keys; a file that says two things is refused
-  // instead (a duplicate config field or byte_bpe vocabulary entry would be silently lost).
-  std::vector<std::set<std::string>> keys;  // one per open object
-  auto no_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (event == E::object_start) keys.emplace_back();
-    else if (event == E::object_end) keys.pop_back();
-    else if (event == E::key && !keys.back().insert(parsed.get<std::string>()).second)
-      throw_model_error(where_ + ": \"" + what + "\" has the key " + nlohmann::json(parsed).dump() + " twice");
-    return true;
-  };
   try {
-    return nlohmann::json::parse(text, no_duplicates);
+    return parse_json_unique_keys(text, where_ + ": \"" + what + "\"");
   } catch (const nlohmann::json::exception& e) {
     throw_model_error(where_ + ": cannot parse \"" + what + "\": " + e.what());
   }

@@ -2,6 +2,7 @@
 // Small shared helpers for the tests: fixture paths, file reading, running the binary.
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -31,7 +32,7 @@ struct RunResult {
 // Runs the real tiny-gpt binary with a shell-quoted argument string.
 inline RunResult run_cli(const std::string& args, const std::string& stdin_text = "") {
   const std::string dir = "/tmp/tinygpt-test-" + std::to_string(::getpid());
-  std::system(("mkdir -p " + dir).c_str());
+  std::filesystem::create_directories(dir);
   const std::string out = dir + "/out", err = dir + "/err", in = dir + "/in";
   { std::ofstream(in, std::ios::binary) << stdin_text; }
   const std::string cmd = std::string("'") + TINYGPT_BINARY + "' " + args + " <" + in + " >" + out + " 2>" + err;
@@ -40,6 +41,7 @@ inline RunResult run_cli(const std::string& args, const std::string& stdin_text 
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out);
   r.err = read_file(err);
+  std::filesystem::remove_all(dir);
   return r;
 }
 

@@ -28,6 +28,7 @@
 #include "helpers.h"
 #include "tinygpt/error.h"
 #include "tinygpt/output_file.h"
+#include "tinygpt/thread_pool.h"
 
 using namespace tinygpt::test;
 using Catch::Matchers::Contains;
@@ -135,6 +136,18 @@ void check_error(const RunResult& r, int code, std::initializer_list<std::string
 
 std::string generate(const std::string& model, const std::string& prompt = "a") {
   return "generate -m " + quote(model) + " " + quote(prompt) + " -n 2 --temperature 0";
+}
+
+// A table of (arguments, what stderr must say): each row runs the binary once.
+using Cases = std::vector<std::pair<std::string, std::string>>;
+// `also`, when given, must be said by every row.
+void check_each(const Cases& cases, int code, const std::string& prefix = "", const std::string& also = "") {
+  for (const auto& [args, says] : cases) {
+    INFO(prefix + args);
+    const RunResult r = run_cli(prefix + args);
+    if (also.empty()) check_error(r, code, {says});
+    else check_error(r, code, {says, also});
+  }
 }
 
 // Loading `text` as a model file fails with exit 1 and a message holding `says`.
@@ -580,7 +593,7 @@ TEST_CASE("errors: empty input", "[errors]") {
 TEST_CASE("errors: bad sampling flags", "[errors]") {
   Scratch s;
   const std::string g = "generate -m " + quote(s.file("model.json", base())) + " a ";
-  const std::pair<std::string, std::string> cases[] = {
+  const Cases cases = {
       {"--temperature -1", "--temperature must be a number >= 0"},
       {"--temperature nan", "--temperature must be a number >= 0"},
       {"--temperature inf", "--temperature must be a number >= 0"},
@@ -597,16 +610,13 @@ TEST_CASE("errors: bad sampling flags", "[errors]") {
       {"--seed -1", "--seed: must be a whole number >= 0, got \"-1\""},
       {"--seed 1.5", "--seed"},
   };
-  for (const auto& [flags, says] : cases) {
-    INFO(flags);
-    check_error(run_cli(g + flags), 2, {says});
-  }
+  check_each(cases, 2, g);
 }
 
 TEST_CASE("errors: bad limit flags", "[errors]") {
   Scratch s;
   const std::string g = "generate -m " + quote(s.file("model.json", base())) + " a ";
-  const std::pair<std::string, std::string> cases[] = {
+  const Cases cases = {
       {"--max-params 0", "--max-params: must be a whole number >= 1, got \"0\""},
       {"--max-params -5", "--max-params: must be a whole number >= 1, got \"-5\""},
       {"--max-params 1e9", "--max-params: must be a whole number >= 1"},
@@ -615,16 +625,13 @@ TEST_CASE("errors: bad limit flags", "[errors]") {
       {"--max-ctx -1", "--max-ctx: must be a whole number >= 1"},
       {"--max-ctx 99999999999", "--max-ctx"},
   };
-  for (const auto& [flags, says] : cases) {
-    INFO(flags);
-    check_error(run_cli(g + flags), 2, {says});
-  }
+  check_each(cases, 2, g);
 }
 
 TEST_CASE("errors: unknown, missing or extra arguments", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
-  const std::pair<std::string, std::string> cases[] = {
+  const Cases cases = {
       {"", "A subcommand is required"},
       {"bogus", "A subcommand is required"},
       {"generate -m " + m, "prompt is required"},
@@ -634,16 +641,13 @@ TEST_CASE("errors: unknown, missing or extra arguments", "[errors]") {
       {"generate a -m", "-m"},
       {"--bogus generate a", "--bogus"},
   };
-  for (const auto& [args, says] : cases) {
-    INFO(args);
-    check_error(run_cli(args), 2, {says, "(try --help)"});
-  }
+  check_each(cases, 2, "", "(try --help)");
 }
 
 TEST_CASE("errors: contradictory or out-of-range subcommand flags", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
-  const std::pair<std::string, std::string> cases[] = {
+  const Cases cases = {
       {"attention-dump -m " + m + " ab --layer 1", "--layer 1 is out of range: the model has 1 layer"},
       {"attention-dump -m " + m + " ab --head 2", "--head 2 is out of range: the model has 2 heads"},
       {"attention-dump -m " + m + " ab --head -1", "--head -1 is out of range"},
@@ -656,10 +660,81 @@ TEST_CASE("errors: contradictory or out-of-range subcommand flags", "[errors]") 
       {"tokenize -m " + m + " --vocab x.json --merges y.bpe ab", "excludes"},
       {"embed -m " + m + " a --plot-neighbors 2", "--plot-neighbors: only with --plot"},
   };
-  for (const auto& [args, says] : cases) {
-    INFO(args);
-    check_error(run_cli(args), 2, {says});
+  check_each(cases, 2);
+}
+
+TEST_CASE("errors: thread counts and bench sizes out of range", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const Cases cases = {
+      // 100000 threads once aborted the process (a std::thread failing to start while
+      // others were already running); now the flag is refused before anything starts.
+      {"generate -m " + m + " a -t 100000", "--threads: must be a whole number from 0 to 256, got \"100000\""},
+      {"generate -m " + m + " a -t -1", "--threads: must be a whole number from 0 to 256"},
+      {"bench -m " + m + " -t 257", "--threads: must be a whole number from 0 to 256"},
+      // The sum once overflowed an int and slipped past the n_ctx check.
+      {"bench -m " + m + " -p 2147483647 -n 2147483647", "-p 2147483647 plus -n 2147483647 exceeds the model's n_ctx of 6"},
+      {"bench -m " + m + " -p 2147483648", "--prompt-tokens: must be a whole number from 1 to 2147483647"},
+      {"bench -m " + m + " -p 0", "--prompt-tokens: must be a whole number from 1"},
+      {"bench -m " + m + " -n -1", "--decode-tokens: must be a whole number from 0"},
+      {"bench -m " + m + " -r 0", "--reps: must be a whole number from 1"},
+      {"embed -m " + m + " a --neighbors -1", "--neighbors: must be a whole number >= 1, got \"-1\""},
+      {"embed -m " + m + " a --position -1", "--position: must be a whole number from 0"},
+  };
+  check_each(cases, 2);
+}
+
+TEST_CASE("errors: ThreadPool refuses more threads than it can use", "[errors]") {
+  try {
+    tinygpt::ThreadPool pool(tinygpt::ThreadPool::kMaxThreads + 1);
+    FAIL("no error");
+  } catch (const tinygpt::Error& e) {
+    CHECK(e.kind() == tinygpt::ErrorKind::usage);
+    CHECK_THAT(e.what(), Catch::Contains("257 is more than the 256"));
   }
+  tinygpt::ThreadPool pool(tinygpt::ThreadPool::kMaxThreads);  // the maximum itself starts
+  CHECK(pool.size() == tinygpt::ThreadPool::kMaxThreads);
+}
+
+TEST_CASE("errors: an empty file name", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const Cases cases = {
+      // Once written to stdout as if -o had not been given.
+      {"attention-dump -m " + m + " ab -o ''", "--output: the file name is empty"},
+      {"generate -m '' a", "--model: the file name is empty"},
+      {"embed -m " + m + " a --plot ''", "--plot: the file name is empty"},
+      {"embed -m " + m + " a --export ''", "--export: the file name is empty"},
+      {"perplexity -m " + m + " -f ''", "--file: the file name is empty"},
+      {"tokenize --vocab '' --merges x.bpe ab", "--vocab: the file name is empty"},
+  };
+  check_each(cases, 2);
+}
+
+TEST_CASE("errors: a text or vocabulary file that is a device or a directory", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const std::string d = quote(s.dir("adir"));
+  const std::string bpe = quote(fixture("tokenizer/gpt2/vocab.bpe")), enc = quote(fixture("tokenizer/gpt2/encoder.json"));
+  const Cases cases = {
+      // /dev/zero never ends: it is read up to the ceiling, not until the memory runs out.
+      {"perplexity -m " + m + " -f /dev/zero", "/dev/zero is larger than the 256 MiB this reads"},
+      {"perplexity -m " + m + " -f " + d, "adir is a directory, not a file"},
+      {"perplexity -m " + m + " -f " + quote(s.path("missing.txt")), "cannot open " + s.path("missing.txt") + ": No such file"},
+      {"tokenize --vocab /dev/zero --merges " + bpe + " ab", "/dev/zero is larger than the 64 MiB this reads"},
+      {"tokenize --vocab " + enc + " --merges /dev/zero ab", "/dev/zero is larger than the 64 MiB this reads"},
+      {"tokenize --vocab " + d + " --merges " + bpe + " ab", "adir is a directory, not a file"},
+  };
+  check_each(cases, 1);
+}
+
+TEST_CASE("errors: a GPT-2 encoder.json listing a token twice", "[errors]") {
+  Scratch s;
+  // nlohmann would keep the second "a" silently; the vocabulary is refused instead.
+  const std::string enc = s.file("encoder.json", R"({"a": 0, "b": 1, "a": 2})");
+  const std::string bpe = s.file("vocab.bpe", "#version: 0.2\n");
+  check_error(run_cli("tokenize --vocab " + quote(enc) + " --merges " + quote(bpe) + " ab"), 1,
+              {"encoder.json has the key \"a\" twice"});
 }
 
 TEST_CASE("errors: hostile text in a path or flag value stays on one line", "[errors]") {

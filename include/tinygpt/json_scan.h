@@ -4,10 +4,17 @@
 // while small sub-objects (config, tokenizer) are cut out as text and handed to
 // nlohmann::json. Every error names the source and the byte offset.
 #include <cstddef>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
 namespace tinygpt {
+
+// nlohmann::json::parse, except that an object holding one key twice is refused with a
+// model Error "WHERE has the key "k" twice" (nlohmann would silently keep the last, so a
+// duplicated config field or vocabulary entry would be lost). Syntax errors still come
+// out as nlohmann::json::exception, for the caller to name.
+nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& where);
 
 class JsonScanner {
  public:

@@ -22,7 +22,12 @@ namespace tinygpt {
 
 class ThreadPool {
  public:
+  // More threads than this is a mistake, not a request: no model here has enough rows to
+  // share among them, and each one costs a stack.
+  static constexpr int kMaxThreads = 256;
+
   // threads <= 0 means one per core. spin_us: how long an idle thread polls before sleeping.
+  // Throws a usage Error when threads > kMaxThreads or the system refuses a thread.
   explicit ThreadPool(int threads, int spin_us = 100);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -51,6 +56,7 @@ class ThreadPool {
   using Call = void (*)(void* ctx, int chunk, int thread);
   void run(int n_chunks, Call call, void* ctx);
   void worker_main(int thread);
+  void stop_workers();
   // Claims and runs chunks of job `generation` until none is left or a newer job began.
   void work(std::uint32_t generation, int thread);
 
@@ -59,6 +65,8 @@ class ThreadPool {
 
   // The current job. `job_` packs (generation << 32 | next chunk) so that claiming a chunk
   // and checking that the job is still the current one are a single compare-exchange.
+  // While run() fills in a new job, the chunk part is kClosed: no claim can succeed.
+  static constexpr std::uint64_t kClosed = 0xffffffffu;
   std::atomic<Call> call_{nullptr};
   std::atomic<void*> ctx_{nullptr};
   std::atomic<int> n_chunks_{0};

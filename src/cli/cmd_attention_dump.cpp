@@ -109,7 +109,8 @@ void register_attention_dump(CLI::App& app) {
   cmd->add_flag("--include-qkv", o->include_qkv, "With --json: each head's q, k and v vectors and the score scale");
   cmd->add_flag("--summary", o->summary, "Table format: only each head's line of strongest keys");
   cmd->add_option("-o,--output", o->output,
-                  "Write to this file (atomically) instead of stdout; every format but npy can also go to stdout");
+                  "Write to this file (atomically) instead of stdout; every format but npy can also go to stdout")
+      ->check(non_empty_path());
   cmd->callback([o] { run(*o); });
 }
 

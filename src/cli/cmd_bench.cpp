@@ -113,7 +113,7 @@ void run(const BenchOptions& o) {
   const Model model = load(o.model);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
   const Config& c = model.config;
-  if (o.prompt_tokens + o.decode_tokens > c.n_ctx)
+  if (std::int64_t{o.prompt_tokens} + o.decode_tokens > c.n_ctx)
     throw_usage_error("-p " + std::to_string(o.prompt_tokens) + " plus -n " + std::to_string(o.decode_tokens) +
                       " exceeds the model's n_ctx of " + std::to_string(c.n_ctx));
 
@@ -190,16 +190,16 @@ void register_bench(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure load, prefill and decode speed (median over repetitions)");
   add_model_options(*cmd, o->model);
-  cmd->add_option("-t,--threads", o->threads, "Threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("-t,--threads", o->threads, "Threads (default: one per core)")->check(thread_count());
   cmd->add_option("-p,--prompt-tokens", o->prompt_tokens, "Prompt length for prefill")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, INT32_MAX));
   cmd->add_option("-n,--decode-tokens", o->decode_tokens, "Tokens to decode one at a time")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, INT32_MAX));
   cmd->add_option("-r,--reps", o->reps, "Timed repetitions (after one warm-up)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, INT32_MAX));
   cmd->add_option("--kernels", o->kernels, "auto, avx2 or portable (default: auto, or TINYGPT_KERNELS)")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");

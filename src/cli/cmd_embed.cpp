@@ -382,12 +382,12 @@ void register_embed(CLI::App& app) {
                   "Also show the positional vector at position P (learned row of wpe, or the sinusoid) and the sum "
                   "wte + wpe the first block receives; a word of n tokens occupies P..P+n-1")
       ->type_name("P")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, INT32_MAX));
   cmd->add_option("--neighbors", o->neighbors,
                   "The K nearest tokens by cosine similarity (ties: lower id first), leaving out the word's own "
                   "tokens and special tokens; also the number of --analogy results (default 10)")
       ->type_name("K")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   cmd->add_option("--similarity", o->similarity, "Cosine similarity of WORD with OTHER (0 when either is a zero vector)")
       ->type_name("OTHER");
   cmd->add_option("--analogy", o->analogy,
@@ -395,15 +395,17 @@ void register_embed(CLI::App& app) {
                   "negative=[B]), leaving out A, B and C; quote a word holding spaces: '\" king\" - \" man\" + \" woman\"'")
       ->type_name("\"A - B + C\"");
   cmd->add_option("--plot", o->plot, "Write a 2-D PCA map of the words as an SVG scatter plot to FILE.svg")
-      ->type_name("FILE.svg");
+      ->type_name("FILE.svg")
+      ->check(non_empty_path());
   cmd->add_option("--plot-neighbors", o->plot_neighbors, "With --plot: add each word's K nearest tokens to the map")
       ->type_name("K")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   cmd->add_option("--export", o->export_dir,
                   "Write the whole table to DIR: vectors.tsv + metadata.tsv (TensorFlow Embedding Projector) and "
                   "word2vec.txt (word2vec text format; tokens as shown by `tokenize`, e.g. space as ·). DIR is "
                   "created if missing (its parent must exist)")
-      ->type_name("DIR");
+      ->type_name("DIR")
+      ->check(non_empty_path());
   cmd->add_flag("--no-vectors", o->no_vectors,
                 "Text output without the rows of numbers (ids, tokens and norms stay; --json always has them)");
   cmd->add_flag("--json", o->json, "Print one JSON object");

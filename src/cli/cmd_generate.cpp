@@ -104,7 +104,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--top-logprobs", o->params.top_logprobs, "With --json: the K most likely tokens at each step");
   o->params.threads = 0;  // one per core
   cmd->add_option("-t,--threads", o->params.threads, "Threads for the forward pass (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count());
   cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   cmd->add_flag("--no-echo", o->no_echo, "Print only the continuation, not the prompt");
   cmd->callback([o] { run(*o); });

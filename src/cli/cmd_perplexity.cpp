@@ -1,9 +1,7 @@
 // tiny-gpt perplexity -f FILE: the model's cross-entropy on a text file.
-#include <fstream>
-#include <sstream>
-
 #include "common.h"
 #include "tinygpt/error.h"
+#include "tinygpt/input_file.h"
 #include "tinygpt/perplexity.h"
 #include "tinygpt/utf8.h"
 
@@ -17,12 +15,12 @@ struct PerplexityOptions {
   bool json = false;
 };
 
+// Scoring runs the model over every token: a larger text would take hours, and is more
+// likely a wrong path (/dev/zero) than a corpus.
+constexpr std::uint64_t kMaxTextBytes = std::uint64_t{256} << 20;
+
 std::vector<std::string> read_examples(const std::string& path, bool per_line) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_input_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string text = read_input_file(path, kMaxTextBytes, ErrorKind::input);
   if (const auto bad = utf8::first_invalid(text))
     throw_input_error(path + ": invalid UTF-8 at byte offset " + std::to_string(*bad));
   if (!per_line) return {text};
@@ -68,7 +66,7 @@ void register_perplexity(CLI::App& app) {
   auto o = std::make_shared<PerplexityOptions>();
   CLI::App* cmd = app.add_subcommand("perplexity", "Cross-entropy of the model on a text file");
   add_model_options(*cmd, o->model);
-  cmd->add_option("-f,--file", o->file, "UTF-8 text to score")->required();
+  cmd->add_option("-f,--file", o->file, "UTF-8 text to score")->required()->check(non_empty_path());
   cmd->add_flag("--per-line", o->per_line, "Score each non-empty line as its own example (bos + line + eos)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run(*o); });

@@ -90,8 +90,10 @@ void register_tokenize(CLI::App& app) {
   cmd->add_option("text", o->text, "Text to tokenize (UTF-8)")->required();
   add_model_options(*cmd, o->model);
   CLI::Option* model = cmd->get_option("--model");
-  CLI::Option* vocab = cmd->add_option("--vocab", o->vocab, "GPT-2's encoder.json (with --merges) instead of a model");
-  CLI::Option* merges = cmd->add_option("--merges", o->merges, "GPT-2's vocab.bpe (with --vocab)");
+  CLI::Option* vocab = cmd->add_option("--vocab", o->vocab, "GPT-2's encoder.json (with --merges) instead of a model")
+                               ->check(non_empty_path());
+  CLI::Option* merges = cmd->add_option("--merges", o->merges, "GPT-2's vocab.bpe (with --vocab)")
+                                ->check(non_empty_path());
   vocab->needs(merges);
   merges->needs(vocab);
   vocab->excludes(model);

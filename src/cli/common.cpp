@@ -6,12 +6,14 @@
 #include <chrono>
 
 #include "tinygpt/model_path.h"
+#include "tinygpt/thread_pool.h"
 
 namespace tinygpt::cli {
 
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("-m,--model", o.model, "Model file, or the name of a shipped model (default: " +
-                                            std::string(kDefaultModelName) + ")");
+                                            std::string(kDefaultModelName) + ")")
+      ->check(non_empty_path());
   cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
       ->check(whole_number(1))
       ->capture_default_str();
@@ -20,17 +22,29 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
       ->capture_default_str();
 }
 
-CLI::Validator whole_number(std::uint64_t min) {
+CLI::Validator whole_number(std::uint64_t min, std::uint64_t max) {
   return CLI::Validator(
-      [min](std::string& s) -> std::string {
+      [min, max](std::string& s) -> std::string {
         std::uint64_t v = 0;
         const char* end = s.data() + s.size();
         const auto [stop, ec] = std::from_chars(s.data(), end, v);
-        if (s.empty() || ec != std::errc() || stop != end || v < min)
-          return "must be a whole number >= " + std::to_string(min) + ", got \"" + s + "\"";
+        if (s.empty() || ec != std::errc() || stop != end || v < min || v > max) {
+          std::string range = "a whole number >= " + std::to_string(min);
+          if (max != UINT64_MAX) range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+          return "must be " + range + ", got \"" + s + "\"";
+        }
         return {};
       },
       min > 0 ? "POSITIVE" : "NONNEGATIVE");
+}
+
+CLI::Validator thread_count() {
+  return whole_number(0, ThreadPool::kMaxThreads).name("THREADS");
+}
+
+CLI::Validator non_empty_path() {
+  return CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "the file name is empty" : ""; },
+                        "FILE");
 }
 
 Model load(const ModelOptions& o) {
