@@ -73,12 +73,12 @@ UnitTable unit_table(const Model& model) {
   const std::int32_t n = model.tokenizer.size();
   const Matrix& wte = model.weights.wte;
   UnitTable t;
-  t.unit.rows = n;
-  t.unit.cols = wte.cols;
-  t.unit.data.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(wte.cols));
+  t.rows = n;
+  t.cols = wte.cols;
+  t.unit.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(wte.cols));
   t.candidate.resize(static_cast<std::size_t>(n));
   for (std::int32_t id = 0; id < n; ++id) {
-    unit_into(wte.row(id), t.unit.data.data() + static_cast<std::size_t>(id) * static_cast<std::size_t>(wte.cols));
+    unit_into(wte.row(id), t.unit.data() + static_cast<std::size_t>(id) * static_cast<std::size_t>(wte.cols));
     t.candidate[static_cast<std::size_t>(id)] = model.tokenizer.is_special(id) ? 0 : 1;
   }
   return t;
@@ -89,18 +89,18 @@ std::vector<Neighbor> nearest(const UnitTable& table, std::span<const float> que
   std::vector<float> q(query.size());
   unit_into(query, q.data());
   std::size_t available = 0;
-  for (std::int32_t id = 0; id < table.unit.rows; ++id)
+  for (std::int32_t id = 0; id < table.rows; ++id)
     if (table.candidate[static_cast<std::size_t>(id)] && std::find(exclude.begin(), exclude.end(), id) == exclude.end())
       ++available;
   k = std::min(k, available);
   std::vector<Neighbor> heap;  // the best k so far; heap.front() is the weakest of them
   heap.reserve(k);
   if (k == 0) return heap;
-  const int d = table.unit.cols;
-  for (std::int32_t id = 0; id < table.unit.rows; ++id) {
+  const int d = table.cols;
+  for (std::int32_t id = 0; id < table.rows; ++id) {
     if (!table.candidate[static_cast<std::size_t>(id)]) continue;
     if (std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
-    const Neighbor n{id, static_cast<double>(kernels::dot(table.unit.row(id).data(), q.data(), d))};
+    const Neighbor n{id, static_cast<double>(kernels::dot(table.row(id).data(), q.data(), d))};
     if (heap.size() < k) {
       heap.push_back(n);
       std::push_heap(heap.begin(), heap.end(), ranks_before);

@@ -4,10 +4,9 @@
 
 namespace tinygpt {
 
-Matrix sinusoidal_table(int n_ctx, int n_embd) {
-  Matrix pe{n_ctx, n_embd, std::vector<float>(static_cast<std::size_t>(n_ctx) * static_cast<std::size_t>(n_embd))};
+void sinusoidal_table(std::span<float> out, int n_ctx, int n_embd) {
   for (int p = 0; p < n_ctx; ++p) {
-    float* row = pe.data.data() + static_cast<std::size_t>(p) * static_cast<std::size_t>(n_embd);
+    float* row = out.data() + static_cast<std::size_t>(p) * static_cast<std::size_t>(n_embd);
     for (int i = 0; 2 * i < n_embd; ++i) {
       // Double precision: positions near n_ctx make the argument large enough that
       // float32 rounding would show up in the sine.
@@ -16,7 +15,6 @@ Matrix sinusoidal_table(int n_ctx, int n_embd) {
       if (2 * i + 1 < n_embd) row[2 * i + 1] = static_cast<float>(std::cos(angle));
     }
   }
-  return pe;
 }
 
 }  // namespace tinygpt

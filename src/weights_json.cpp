@@ -54,9 +54,18 @@ bool is_conv1d(const std::string& name) {
 
 struct RawTensor {
   std::vector<std::int64_t> shape;
-  std::vector<float> data;
-  bool transposed = false;  // data already in [out][in] order
+  std::span<float> values;  // in the model's WeightStore, [out][in] for Conv1D weights
+  std::vector<float> data;  // only for values that arrived before their shape: file order
 };
+
+// What a config asks for, in 128 bits: a hostile file can make these products overflow 64.
+using u128 = unsigned __int128;
+u128 stored_parameters(const Config& c) {
+  const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
+  const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
+  return V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
+         L * per_layer + 2 * D;
+}
 
 class Base64 {
  public:
@@ -174,7 +183,8 @@ class Loader {
   std::map<std::string, RawTensor> tensors_;
   std::uint64_t total_values_ = 0;
   std::optional<Config> config_;
-  std::vector<float> scratch_;
+  std::vector<float> scratch_;  // a tensor's values in file order, before they are placed
+  WeightStore store_;           // where placed values go; handed to the Model
 
   nlohmann::json parse_small(std::string_view text, const char* what);
   void read_tensors();
@@ -312,13 +322,8 @@ Config Loader::parse_config(const nlohmann::json& j) {
     c.tie_word_embeddings = it->get<bool>();
   }
 
-  // Count in 128 bits: a hostile file can make these products overflow 64.
-  using u128 = unsigned __int128;
-  const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
-  const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
-  const u128 total = V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
-                     L * per_layer + 2 * D;
-  const u128 kv_cache = 2 * L * C * D;
+  const u128 total = stored_parameters(c);
+  const u128 kv_cache = 2 * static_cast<u128>(c.n_layer) * static_cast<u128>(c.n_ctx) * static_cast<u128>(c.n_embd);
   if (total > limits_.max_parameters || kv_cache > 4 * static_cast<u128>(limits_.max_parameters))
     throw_model_error(where_ + ": the config describes a model larger than the limit of " +
                       std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
@@ -334,6 +339,13 @@ std::uint64_t Loader::claim(const std::string& name, std::uint64_t count) {
 }
 
 void Loader::read_tensors() {
+  // One block for every tensor the config calls for, in the order the file lists them.
+  // Bounded by what the rest of the file can hold (a value takes at least two characters):
+  // a config may claim far more than the file backs, and must not cost that much memory.
+  if (config_) {
+    const std::uint64_t room = (scan_.text().size() - scan_.offset()) / 2;
+    store_.reserve(static_cast<std::size_t>(std::min<u128>(stored_parameters(*config_), room)));
+  }
   scan_.for_each_member("\"tensors\"", [&](const std::string& name) {
     if (tensors_.contains(name)) throw_model_error(where_ + ": tensor " + name + " appears twice");
     read_tensor(name);
@@ -414,49 +426,65 @@ static void make_room(std::vector<float>& v, std::size_t n, bool resize) {
   if (resize) v.resize(n);
 }
 
-// Stores values (file order) into the tensor, transposing Conv1D weights to [out][in].
+// Stores values (file order) into the weight store, transposing Conv1D weights to [out][in].
 void Loader::place(const std::string& name, RawTensor& t, const float* values, std::size_t count) {
+  t.values = store_.take(count);
   if (is_conv1d(name) && t.shape.size() == 2) {
     const auto in = static_cast<std::size_t>(t.shape[0]), out = static_cast<std::size_t>(t.shape[1]);
-    make_room(t.data, count, true);
-    kernels::transpose(t.data.data(), values, in, out);
-    t.transposed = true;
-  } else if (t.data.data() != values) {
-    t.data.assign(values, values + count);
+    kernels::transpose(t.values.data(), values, in, out);
+  } else {
+    std::copy(values, values + count, t.values.data());
   }
 }
 
 void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) {
   scan_.expect('[', ("the data of tensor " + name).c_str());
-  const std::uint64_t expected = shape_known ? element_count(t.shape) : 0;
+  const std::uint64_t expected = shape_known ? claim(name, element_count(t.shape)) : 0;
   const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
-  std::vector<float>& dest = transpose ? scratch_ : t.data;
-  dest.clear();
-  // Reserve no more than the rest of the file can hold (each value takes at least two
-  // bytes, "0,"): a shape may claim far more than the data that follows it.
-  if (shape_known)
-    make_room(dest, std::min<std::uint64_t>(claim(name, expected), (scan_.text().size() - scan_.offset()) / 2 + 1), false);
+  // Where the values go. With the shape known and room in the rest of the file for that
+  // many values (each takes at least two bytes, "0,"), a span of exactly that size: the
+  // weight store itself, or scratch for a Conv1D weight, transposed into the store after.
+  // Otherwise a growing vector: values before their shape, or a shape that claims more
+  // than the file holds (the data runs out first and is reported as short).
+  const std::uint64_t room = (scan_.text().size() - scan_.offset()) / 2 + 1;
+  std::span<float> fixed;
+  std::vector<float>& grow = t.data;
+  grow.clear();
+  if (shape_known && expected <= room) {
+    if (transpose) {
+      make_room(scratch_, expected, true);
+      fixed = std::span<float>(scratch_).first(expected);
+    } else {
+      fixed = store_.take(expected);
+    }
+  } else if (shape_known) {
+    make_room(grow, room, false);
+  }
+  std::uint64_t n = 0;
   if (!scan_.consume_if(']')) {
     do {
-      if (shape_known && dest.size() == expected)
+      if (shape_known && n == expected)
         throw_model_error(where_ + ": tensor " + name + ": data has more values than shape " + shape_str(t.shape) +
                           " holds (" + std::to_string(expected) + ")");
-      if (!shape_known && dest.size() >= limits_.max_parameters)
+      if (!shape_known && n >= limits_.max_parameters)
         throw_model_error(where_ + ": tensor " + name + " exceeds the parameter limit");
       float v;
-      if (!scan_.try_read_float(v)) v = scan_.read_float("tensor " + name + " data[" + std::to_string(dest.size()) + "]");
-      dest.push_back(v);
+      if (!scan_.try_read_float(v)) v = scan_.read_float("tensor " + name + " data[" + std::to_string(n) + "]");
+      if (!fixed.empty()) fixed[n] = v;
+      else grow.push_back(v);
+      ++n;
       // Hand back the text behind us as we go: a big tensor's text can be several times
       // its floats, and keeping it mapped would double the peak memory.
-      if (release_ && (dest.size() & 0xffff) == 0) release_(scan_.offset());
+      if (release_ && (n & 0xffff) == 0) release_(scan_.offset());
     } while (scan_.consume_if(','));
     scan_.expect(']', ("the data of tensor " + name).c_str());
   }
-  if (shape_known && dest.size() != expected)
-    throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(dest.size()) + " values but shape " +
+  if (shape_known && n != expected)
+    throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(n) + " values but shape " +
                       shape_str(t.shape) + " needs " + std::to_string(expected));
-  if (!shape_known) claim(name, dest.size());
-  if (transpose) place(name, t, scratch_.data(), scratch_.size());
+  if (!shape_known) claim(name, n);
+  if (transpose) place(name, t, scratch_.data(), expected);
+  else if (shape_known) t.values = fixed;
 }
 
 void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
@@ -483,13 +511,23 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
   };
   const std::uint64_t count = check_length(text);
   claim(name, count);
+  // Straight into the weight store when the values are already in their final order;
+  // Conv1D weights go through scratch to be transposed; values before their shape wait
+  // in the tensor until assemble() knows where they belong.
   const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
-  std::vector<float>& dest = transpose ? scratch_ : t.data;
-  make_room(dest, count, true);
+  float* dest = nullptr;
+  if (transpose || !shape_known) {
+    std::vector<float>& v = transpose ? scratch_ : t.data;
+    make_room(v, count, true);
+    dest = v.data();
+  } else {
+    t.values = store_.take(count);
+    dest = t.values.data();
+  }
   // In pieces, checking each piece's values while they are in cache and handing the text
   // behind us back to the kernel.
   constexpr std::size_t kPiece = std::size_t{1} << 16;  // characters, a multiple of 4
-  auto* out = reinterpret_cast<unsigned char*>(dest.data());
+  auto* out = reinterpret_cast<unsigned char*>(dest);
   for (std::size_t pos = 0; pos < text.size(); pos += kPiece) {
     const std::string_view piece = text.substr(pos, kPiece);
     const bool last = pos + kPiece >= text.size();
@@ -503,7 +541,7 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
       }
       throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " + std::to_string(at + 1 + pos + bad));
     }
-    const std::size_t v0 = pos / 4 * 3 / 4, v1 = std::min<std::size_t>(dest.size(), (pos + piece.size()) / 4 * 3 / 4);
+    const std::size_t v0 = pos / 4 * 3 / 4, v1 = std::min<std::size_t>(count, (pos + piece.size()) / 4 * 3 / 4);
     std::uint32_t non_finite = 0;  // all-ones exponent: inf or NaN; branch-free so that it vectorises
     for (std::size_t i = v0; i < v1; ++i) non_finite |= (std::bit_cast<std::uint32_t>(dest[i]) & 0x7f800000u) == 0x7f800000u;
     if (non_finite) {
@@ -525,27 +563,27 @@ Model Loader::assemble(Config c, Tokenizer tokenizer) {
   const std::int64_t V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner;
 
   std::set<std::string> used;
-  auto take = [&](const std::string& name, std::vector<std::int64_t> shape) -> RawTensor {
+  auto take = [&](const std::string& name, std::vector<std::int64_t> shape) -> std::span<const float> {
     const auto it = tensors_.find(name);
     if (it == tensors_.end()) throw_model_error(where_ + ": missing tensor " + name + " (shape " + shape_str(shape) + ")");
     if (it->second.shape != shape)
       throw_model_error(where_ + ": wrong shape for " + name + ": got " + shape_str(it->second.shape) + ", expected " +
                         shape_str(shape));
     used.insert(name);
-    RawTensor t = std::move(it->second);
-    if (is_conv1d(name) && !t.transposed) {  // values arrived before the shape
-      std::vector<float> file_order = std::move(t.data);
+    RawTensor& t = it->second;
+    if (t.values.empty()) {  // the values arrived before the shape: place them now
+      const std::vector<float> file_order = std::move(t.data);
       place(name, t, file_order.data(), file_order.size());
     }
-    return t;
+    return std::span<const float>(t.values);
   };
-  auto vec = [&](const std::string& name, std::int64_t n) { return take(name, {n}).data; };
+  auto vec = [&](const std::string& name, std::int64_t n) { return take(name, {n}); };
   // Conv1D [in][out] in the file, kept as [out][in].
   auto linear = [&](const std::string& name, std::int64_t in, std::int64_t out) {
-    return Matrix{static_cast<int>(out), static_cast<int>(in), take(name, {in, out}).data};
+    return Matrix{static_cast<int>(out), static_cast<int>(in), take(name, {in, out})};
   };
   auto table = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
-    return Matrix{static_cast<int>(rows), static_cast<int>(cols), take(name, {rows, cols}).data};
+    return Matrix{static_cast<int>(rows), static_cast<int>(cols), take(name, {rows, cols})};
   };
 
   Weights& w = m.weights;
@@ -582,7 +620,12 @@ Model Loader::assemble(Config c, Tokenizer tokenizer) {
   }
   // Built last: its size comes from the config alone (n_ctx x n_embd), so a file must
   // first prove itself with every tensor before we spend memory and time on it.
-  if (c.positional == Positional::sinusoidal) w.wpe = sinusoidal_table(c.n_ctx, c.n_embd);
+  if (c.positional == Positional::sinusoidal) {
+    const std::span<float> table = store_.take(static_cast<std::size_t>(C) * static_cast<std::size_t>(D));
+    sinusoidal_table(table, c.n_ctx, c.n_embd);
+    w.wpe = Matrix{c.n_ctx, c.n_embd, table};
+  }
+  m.store = std::move(store_);
   return m;
 }
 

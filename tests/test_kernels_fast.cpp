@@ -51,35 +51,39 @@ Model random_model(int D, int H, int L, int F, int V, int C, Activation act, boo
   nlohmann::json chars = nlohmann::json::array();
   for (int i = 0; i < std::min(V, 90); ++i) chars.push_back(std::string(1, static_cast<char>('!' + i)));
   m.tokenizer = Tokenizer::from_json({{"type", "char"}, {"vocab", chars}}, "random");
-  auto matrix = [&](int rows, int cols, float scale) {
-    return Matrix{rows, cols, random_vector(static_cast<std::size_t>(rows) * cols, rng, scale)};
-  };
-  auto ones = [&](int n) {
-    std::vector<float> v = random_vector(static_cast<std::size_t>(n), rng, 0.1f);
-    for (float& x : v) x += 1.0f;
+  // Every tensor lives in the model's own store, as a loaded model's do.
+  auto values = [&](std::size_t n, float scale, float offset = 0.0f) -> std::span<const float> {
+    const std::vector<float> r = random_vector(n, rng, scale);
+    const std::span<float> v = m.store.take(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = r[i] + offset;
     return v;
   };
+  auto matrix = [&](int rows, int cols, float scale) {
+    return Matrix{rows, cols, values(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols), scale)};
+  };
+  auto ones = [&](int n) { return values(static_cast<std::size_t>(n), 0.1f, 1.0f); };
+  auto small = [&](int n) { return values(static_cast<std::size_t>(n), 0.1f); };
   const float s = 0.3f;
   m.weights.wte = matrix(V, D, s);
   m.weights.wpe = matrix(C, D, s);
   for (int l = 0; l < L; ++l) {
     LayerWeights lw;
     lw.ln_1_weight = ones(D);
-    lw.ln_1_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.ln_1_bias = small(D);
     lw.attn_weight = matrix(3 * D, D, s);
-    lw.attn_bias = random_vector(static_cast<std::size_t>(3 * D), rng, 0.1f);
+    lw.attn_bias = small(3 * D);
     lw.attn_proj_weight = matrix(D, D, s);
-    lw.attn_proj_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.attn_proj_bias = small(D);
     lw.ln_2_weight = ones(D);
-    lw.ln_2_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.ln_2_bias = small(D);
     lw.fc_weight = matrix(F, D, s);
-    lw.fc_bias = random_vector(static_cast<std::size_t>(F), rng, 0.1f);
+    lw.fc_bias = small(F);
     lw.mlp_proj_weight = matrix(D, F, s);
-    lw.mlp_proj_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+    lw.mlp_proj_bias = small(D);
     m.weights.layers.push_back(std::move(lw));
   }
   m.weights.ln_f_weight = ones(D);
-  m.weights.ln_f_bias = random_vector(static_cast<std::size_t>(D), rng, 0.1f);
+  m.weights.ln_f_bias = small(D);
   if (!tied) m.weights.lm_head = matrix(V, D, s);
   return m;
 }
@@ -127,7 +131,8 @@ TEST_CASE("fast linear layers match the portable ones on odd shapes, for any row
       for (int R : {1, 2, 3, 4, 5, 7, 13, 25}) {
         for (int T : {1, 2, 3, 4, 5, 9}) {
           INFO(kernels::to_string(isa) << " K=" << K << " rows=" << R << " T=" << T);
-          const Matrix w{R, K, random_vector(static_cast<std::size_t>(R) * K, rng)};
+          const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
+          const Matrix w{R, K, w_values};
           const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
           const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
           // A sentinel column on each side of the output rows catches stray writes.
@@ -172,7 +177,8 @@ TEST_CASE("the threaded linear layer gives the single-threaded result bit for bi
       for (int T : {1, 4, 7}) {
         for (auto [R, K] : {std::pair{301, 117}, std::pair{1000, 61}, std::pair{64, 1029}}) {
           INFO(kernels::to_string(isa) << " threads=" << threads << " T=" << T << " " << R << "x" << K);
-          const Matrix w{R, K, random_vector(static_cast<std::size_t>(R) * K, rng)};
+          const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
+          const Matrix w{R, K, w_values};
           const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
           const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
           std::vector<float> one(static_cast<std::size_t>(T) * R), many(one.size());
@@ -510,11 +516,11 @@ TEST_CASE("large tensors load the same from b64 and from data, and a bad charact
   const Model a = load_model_from_text(data_form.dump(), "data.json");
   const std::string b64_text = b64_form.dump();
   const Model b = load_model_from_text(b64_text, "b64.json");
-  CHECK(a.weights.wte.data == b.weights.wte.data);
-  CHECK(a.weights.layers[0].fc_weight.data == b.weights.layers[0].fc_weight.data);
-  CHECK(a.weights.layers[0].mlp_proj_weight.data == b.weights.layers[0].mlp_proj_weight.data);
-  CHECK(a.weights.layers[0].attn_weight.data == b.weights.layers[0].attn_weight.data);
-  CHECK(a.weights.layers[0].fc_bias == b.weights.layers[0].fc_bias);
+  CHECK(std::ranges::equal(a.weights.wte.data, b.weights.wte.data));
+  CHECK(std::ranges::equal(a.weights.layers[0].fc_weight.data, b.weights.layers[0].fc_weight.data));
+  CHECK(std::ranges::equal(a.weights.layers[0].mlp_proj_weight.data, b.weights.layers[0].mlp_proj_weight.data));
+  CHECK(std::ranges::equal(a.weights.layers[0].attn_weight.data, b.weights.layers[0].attn_weight.data));
+  CHECK(std::ranges::equal(a.weights.layers[0].fc_bias, b.weights.layers[0].fc_bias));
   REQUIRE(a.weights.layers[0].fc_weight.rows == F);
 
   // A bad character deep inside the big c_fc tensor: the message gives its byte offset.

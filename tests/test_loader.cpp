@@ -2,8 +2,14 @@
 // from a good fixture with one deliberate change.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <span>
+#include <vector>
+
 #include "helpers.h"
 #include "tinygpt/error.h"
+#include "tinygpt/weight_store.h"
 #include "tinygpt/weights_json.h"
 
 using namespace tinygpt;
@@ -49,6 +55,74 @@ TEST_CASE("Conv1D weights are transposed to [out][in] at load", "[loader]") {
   REQUIRE(w.cols == D);
   for (int i = 0; i < D; ++i)
     for (int o = 0; o < F; ++o) REQUIRE(w.data[static_cast<std::size_t>(o * D + i)] == file["data"][i * F + o].get<float>());
+}
+
+TEST_CASE("a loaded model's floats are one block in the file's order", "[loader][store]") {
+  // Decoding streams through every weight: one block with no gaps between tensors (and on
+  // huge pages) is what the loader promises. Both tensor forms, data and b64.
+  for (const char* name : {"ref/odd_single_layer.model.json", "ref/learned_tied_gelutanh.model.json",
+                           "ref/gelu_3layer_4head.model.json", "ref/sinusoidal_untied_relu.model.json"}) {
+    INFO(name);
+    const auto j = nlohmann::json::parse(read_file(fixture(name)));
+    const Model m = load_model(fixture(name));
+    std::map<std::string, std::span<const float>> by_name = {
+        {"wte.weight", m.weights.wte.data}, {"ln_f.weight", m.weights.ln_f_weight}, {"ln_f.bias", m.weights.ln_f_bias}};
+    const bool learned = m.config.positional == Positional::learned;
+    if (learned) by_name["wpe.weight"] = m.weights.wpe.data;
+    for (int l = 0; l < m.config.n_layer; ++l) {
+      const auto& lw = m.weights.layers[static_cast<std::size_t>(l)];
+      const std::string p = "h." + std::to_string(l) + ".";
+      by_name[p + "ln_1.weight"] = lw.ln_1_weight;
+      by_name[p + "ln_1.bias"] = lw.ln_1_bias;
+      by_name[p + "attn.c_attn.weight"] = lw.attn_weight.data;
+      by_name[p + "attn.c_attn.bias"] = lw.attn_bias;
+      by_name[p + "attn.c_proj.weight"] = lw.attn_proj_weight.data;
+      by_name[p + "attn.c_proj.bias"] = lw.attn_proj_bias;
+      by_name[p + "ln_2.weight"] = lw.ln_2_weight;
+      by_name[p + "ln_2.bias"] = lw.ln_2_bias;
+      by_name[p + "mlp.c_fc.weight"] = lw.fc_weight.data;
+      by_name[p + "mlp.c_fc.bias"] = lw.fc_bias;
+      by_name[p + "mlp.c_proj.weight"] = lw.mlp_proj_weight.data;
+      by_name[p + "mlp.c_proj.bias"] = lw.mlp_proj_bias;
+    }
+    if (m.weights.lm_head.rows > 0) by_name["lm_head.weight"] = m.weights.lm_head.data;
+    REQUIRE(by_name.size() == j["tensors"].size());
+    for (const auto& item : j["tensors"].items()) REQUIRE(by_name.contains(item.key()));
+    // The store follows the order the file lists the tensors in (nlohmann sorts keys, so
+    // the order comes from the text).
+    const std::string text = read_file(fixture(name));
+    const float* next = nullptr;
+    std::vector<std::pair<std::size_t, std::string>> order;
+    for (const auto& [tensor, _] : by_name) order.emplace_back(text.find("\"" + tensor + "\""), tensor);
+    std::sort(order.begin(), order.end());
+    std::size_t total = 0;
+    for (const auto& [at, tensor] : order) {
+      INFO(tensor);
+      const auto span = by_name[tensor];
+      if (next) CHECK(span.data() == next);
+      next = span.data() + span.size();
+      total += span.size();
+    }
+    CHECK(total == m.parameter_count());
+    // A sinusoidal table is computed, not read: it is stored after the file's tensors.
+    CHECK(m.store.size() == total + (learned ? 0 : m.weights.wpe.data.size()));
+    if (!learned) CHECK(m.weights.wpe.data.size() == static_cast<std::size_t>(m.config.n_ctx) * m.config.n_embd);
+  }
+}
+
+TEST_CASE("WeightStore hands out adjacent spans from its block, and more when it runs out", "[store]") {
+  WeightStore store;
+  store.reserve(10);
+  const auto a = store.take(4), b = store.take(6);
+  CHECK(b.data() == a.data() + 4);
+  const auto c = store.take(3);  // past the reservation: a block of its own
+  REQUIRE(c.size() == 3);
+  CHECK((c.data() < a.data() || c.data() >= a.data() + 10));
+  for (float& x : c) x = 1.0f;  // writable
+  CHECK(store.size() == 13);
+  WeightStore moved = std::move(store);  // the floats stay where they are
+  CHECK(moved.size() == 13);
+  CHECK(c[2] == 1.0f);
 }
 
 TEST_CASE("format, version and config are checked", "[loader]") {

@@ -43,8 +43,14 @@ double cosine(std::span<const float> a, std::span<const float> b);
 // wte's real rows scaled to unit length (zero rows stay zero), built once so that a
 // query is a single pass of dot products with no allocation proportional to the table.
 struct UnitTable {
-  Matrix unit;                          // [N][D], N = tokenizer.size()
+  int rows = 0, cols = 0;               // N = tokenizer.size(), D
+  std::vector<float> unit;              // [N][D]
   std::vector<std::uint8_t> candidate;  // [N] 1 when the id may be returned (not special)
+
+  std::span<const float> row(std::int32_t id) const {
+    return std::span<const float>(unit).subspan(static_cast<std::size_t>(id) * static_cast<std::size_t>(cols),
+                                                static_cast<std::size_t>(cols));
+  }
 };
 
 UnitTable unit_table(const Model& model);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tinygpt/tokenizer.h"
+#include "tinygpt/weight_store.h"
 
 namespace tinygpt {
 
@@ -28,37 +29,40 @@ struct Config {
   int head_dim() const { return n_embd / n_head; }
 };
 
-// A row-major matrix. Linear layers are stored [out][in] (the transpose of the file's
-// Conv1D [in][out]) so that each output is one contiguous dot product.
+// A row-major matrix, a view of floats someone else owns (a Model's WeightStore, a
+// test's vector). Linear layers are stored [out][in] (the transpose of the file's Conv1D
+// [in][out]) so that each output is one contiguous dot product.
 struct Matrix {
   int rows = 0;
   int cols = 0;
-  std::vector<float> data;  // rows * cols
+  std::span<const float> data;  // rows * cols
 
   std::span<const float> row(int r) const {
-    return {data.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols), static_cast<std::size_t>(cols)};
+    return data.subspan(static_cast<std::size_t>(r) * static_cast<std::size_t>(cols), static_cast<std::size_t>(cols));
   }
 };
 
+using Vector = std::span<const float>;
+
 struct LayerWeights {
-  std::vector<float> ln_1_weight, ln_1_bias;  // [D]
-  Matrix attn_weight;                         // [3D][D]: rows 0..D-1 make q, D..2D-1 k, 2D..3D-1 v
-  std::vector<float> attn_bias;               // [3D]
-  Matrix attn_proj_weight;                    // [D][D]
-  std::vector<float> attn_proj_bias;          // [D]
-  std::vector<float> ln_2_weight, ln_2_bias;  // [D]
-  Matrix fc_weight;                           // [F][D]
-  std::vector<float> fc_bias;                 // [F]
-  Matrix mlp_proj_weight;                     // [D][F]
-  std::vector<float> mlp_proj_bias;           // [D]
+  Vector ln_1_weight, ln_1_bias;  // [D]
+  Matrix attn_weight;             // [3D][D]: rows 0..D-1 make q, D..2D-1 k, 2D..3D-1 v
+  Vector attn_bias;               // [3D]
+  Matrix attn_proj_weight;        // [D][D]
+  Vector attn_proj_bias;          // [D]
+  Vector ln_2_weight, ln_2_bias;  // [D]
+  Matrix fc_weight;               // [F][D]
+  Vector fc_bias;                 // [F]
+  Matrix mlp_proj_weight;         // [D][F]
+  Vector mlp_proj_bias;           // [D]
 };
 
 struct Weights {
-  Matrix wte;                       // [V][D] token embeddings
-  Matrix wpe;                       // [C][D] positions: learned rows, or the sinusoid table
+  Matrix wte;                        // [V][D] token embeddings
+  Matrix wpe;                        // [C][D] positions: learned rows, or the sinusoid table
   std::vector<LayerWeights> layers;  // [L]
-  std::vector<float> ln_f_weight, ln_f_bias;  // [D]
-  Matrix lm_head;                   // [V][D] only when untied (rows = 0 when tied)
+  Vector ln_f_weight, ln_f_bias;     // [D]
+  Matrix lm_head;                    // [V][D] only when untied (rows = 0 when tied)
 
   const Matrix& output() const { return lm_head.rows > 0 ? lm_head : wte; }
 };
@@ -67,6 +71,7 @@ struct Model {
   std::string path;  // where it was loaded from, for messages
   Config config;
   Tokenizer tokenizer;
+  WeightStore store;  // owns the floats `weights` points into
   Weights weights;
   std::uint64_t file_bytes = 0;
 
