@@ -72,18 +72,14 @@ TEST_CASE("a loaded model's floats are one block in the file's order", "[loader]
     for (int l = 0; l < m.config.n_layer; ++l) {
       const auto& lw = m.weights.layers[static_cast<std::size_t>(l)];
       const std::string p = "h." + std::to_string(l) + ".";
-      by_name[p + "ln_1.weight"] = lw.ln_1_weight;
-      by_name[p + "ln_1.bias"] = lw.ln_1_bias;
-      by_name[p + "attn.c_attn.weight"] = lw.attn_weight.data;
-      by_name[p + "attn.c_attn.bias"] = lw.attn_bias;
-      by_name[p + "attn.c_proj.weight"] = lw.attn_proj_weight.data;
-      by_name[p + "attn.c_proj.bias"] = lw.attn_proj_bias;
-      by_name[p + "ln_2.weight"] = lw.ln_2_weight;
-      by_name[p + "ln_2.bias"] = lw.ln_2_bias;
-      by_name[p + "mlp.c_fc.weight"] = lw.fc_weight.data;
-      by_name[p + "mlp.c_fc.bias"] = lw.fc_bias;
-      by_name[p + "mlp.c_proj.weight"] = lw.mlp_proj_weight.data;
-      by_name[p + "mlp.c_proj.bias"] = lw.mlp_proj_bias;
+      const std::pair<const char*, std::span<const float>> parts[] = {
+          {"ln_1.weight", lw.ln_1_weight},         {"ln_1.bias", lw.ln_1_bias},
+          {"attn.c_attn.weight", lw.attn_weight.data}, {"attn.c_attn.bias", lw.attn_bias},
+          {"attn.c_proj.weight", lw.attn_proj_weight.data}, {"attn.c_proj.bias", lw.attn_proj_bias},
+          {"ln_2.weight", lw.ln_2_weight},         {"ln_2.bias", lw.ln_2_bias},
+          {"mlp.c_fc.weight", lw.fc_weight.data},  {"mlp.c_fc.bias", lw.fc_bias},
+          {"mlp.c_proj.weight", lw.mlp_proj_weight.data}, {"mlp.c_proj.bias", lw.mlp_proj_bias}};
+      for (const auto& [suffix, values] : parts) by_name[p + suffix] = values;
     }
     if (m.weights.lm_head.rows > 0) by_name["lm_head.weight"] = m.weights.lm_head.data;
     REQUIRE(by_name.size() == j["tensors"].size());
