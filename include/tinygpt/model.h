@@ -37,6 +37,11 @@ struct Matrix {
   int cols = 0;
   std::span<const float> data;  // rows * cols
 
+  Matrix() = default;
+  Matrix(int r, int c, std::span<const float> values) : rows(r), cols(c), data(values) {}
+  // A view of a temporary vector would dangle at the end of the statement: refuse it.
+  Matrix(int, int, std::vector<float>&&) = delete;
+
   std::span<const float> row(int r) const {
     return data.subspan(static_cast<std::size_t>(r) * static_cast<std::size_t>(cols), static_cast<std::size_t>(cols));
   }
