@@ -26,16 +26,22 @@ namespace tinygpt {
 
 static_assert(std::endian::native == std::endian::little, "b64 tensors are little-endian float32");
 
-std::uint64_t Model::parameter_count() const {
-  std::uint64_t n = weights.wte.data.size() + weights.ln_f_weight.size() + weights.ln_f_bias.size() +
-                    weights.lm_head.data.size();
-  if (config.positional == Positional::learned) n += weights.wpe.data.size();
-  for (const auto& l : weights.layers)
-    n += l.ln_1_weight.size() + l.ln_1_bias.size() + l.attn_weight.data.size() + l.attn_bias.size() +
-         l.attn_proj_weight.data.size() + l.attn_proj_bias.size() + l.ln_2_weight.size() + l.ln_2_bias.size() +
-         l.fc_weight.data.size() + l.fc_bias.size() + l.mlp_proj_weight.data.size() + l.mlp_proj_bias.size();
-  return n;
+namespace {
+
+// What a config asks for, in 128 bits: a hostile file can make these products overflow 64.
+using u128 = unsigned __int128;
+u128 stored_parameters(const Config& c) {
+  const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
+  const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
+  return V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
+         L * per_layer + 2 * D;
 }
+
+}  // namespace
+
+// The loader refuses any tensor whose shape differs from what the config implies, so the
+// config alone gives the count (a computed sinusoid table is not a parameter).
+std::uint64_t Model::parameter_count() const { return static_cast<std::uint64_t>(stored_parameters(config)); }
 
 namespace {
 
@@ -57,15 +63,6 @@ struct RawTensor {
   std::span<float> values;  // in the model's WeightStore, [out][in] for Conv1D weights
   std::vector<float> data;  // only for values that arrived before their shape: file order
 };
-
-// What a config asks for, in 128 bits: a hostile file can make these products overflow 64.
-using u128 = unsigned __int128;
-u128 stored_parameters(const Config& c) {
-  const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
-  const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
-  return V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
-         L * per_layer + 2 * D;
-}
 
 class Base64 {
  public:
@@ -409,9 +406,10 @@ void Loader::read_tensor(const std::string& name) {
   tensors_.emplace(name, std::move(t));
 }
 
-// Makes room for n floats in v (resize, or only reserve). Large buffers are asked to live
-// on transparent huge pages: 512 times fewer page faults while loading (they were most of
-// a b64 load), and fewer TLB misses when decoding streams through the weights.
+// Makes room for n floats in v (resize, or only reserve): the scratch a Conv1D weight is
+// decoded into before its transpose, or values that came before their shape. Large
+// buffers are asked to live on transparent huge pages: 512 times fewer page faults while
+// loading. (The weights themselves live in the WeightStore, which does the same.)
 static void make_room(std::vector<float>& v, std::size_t n, bool resize) {
   if (v.capacity() < n) {
     std::vector<float>().swap(v);
