@@ -1,9 +1,12 @@
 #pragma once
-// One exception type for everything the user can get wrong. The kind decides the
-// exit code in exactly one place (src/cli/main.cpp); the message names the file,
-// tensor, token or flag so that the single stderr line is enough to fix the problem.
+// One exception type for everything a caller can get wrong. The message names the file,
+// tensor, token or parameter so that one line is enough to fix the problem. The library
+// speaks in its own parameter names ("temperature must be >= 0, got -1"); a front end that
+// spells them differently (the CLI's --temperature) finds the name in `parameter()` and
+// maps it (src/cli/errors.cpp).
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace tinygpt {
 
@@ -16,17 +19,25 @@ enum class ErrorKind {
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(ErrorKind kind, const std::string& message, std::string parameter = {})
+      : std::runtime_error(message), kind_(kind), parameter_(std::move(parameter)) {}
   ErrorKind kind() const noexcept { return kind_; }
+  // The parameter at fault, as the library names it (a field of a Params or Options
+  // struct, e.g. "top_p"); empty when the error is about a file or the input text.
+  // The message mentions it by that name.
+  const std::string& parameter() const noexcept { return parameter_; }
 
  private:
   ErrorKind kind_;
+  std::string parameter_;
 };
 
 [[noreturn]] void throw_model_error(const std::string& message);
 [[noreturn]] void throw_input_error(const std::string& message);
 [[noreturn]] void throw_usage_error(const std::string& message);
 [[noreturn]] void throw_io_error(const std::string& message);
+// A usage error about one parameter; `message` names it as `parameter`.
+[[noreturn]] void throw_parameter_error(const std::string& parameter, const std::string& message);
 
 // Exit codes shared by the CLI and its tests.
 inline constexpr int kExitOk = 0;
