@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tinygpt/kernels.h"
+#include "kernels.h"
 
 namespace tinygpt {
 

@@ -5,7 +5,7 @@
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt {
 
@@ -27,7 +27,8 @@ int AttentionDump::strongest_key(std::size_t layer_slot, std::size_t head_slot, 
 
 namespace {
 
-std::vector<int> resolve_indices(const std::vector<int>& wanted, int count, const char* flag, const char* noun) {
+// `noun` is also the parameter's name in messages ("layer 9 is out of range ...").
+std::vector<int> resolve_indices(const std::vector<int>& wanted, int count, const std::string& noun) {
   std::vector<int> out;
   if (wanted.empty()) {
     for (int i = 0; i < count; ++i) out.push_back(i);
@@ -35,9 +36,9 @@ std::vector<int> resolve_indices(const std::vector<int>& wanted, int count, cons
   }
   for (const int i : wanted) {
     if (i < 0 || i >= count)
-      throw_usage_error(std::string(flag) + " " + std::to_string(i) + " is out of range: the model has " +
-                        std::to_string(count) + " " + noun + (count == 1 ? "" : "s") + ", numbered 0.." +
-                        std::to_string(count - 1));
+      throw_parameter_error(noun, noun + " " + std::to_string(i) + " is out of range: the model has " +
+                                      std::to_string(count) + " " + noun + (count == 1 ? "" : "s") +
+                                      ", numbered 0.." + std::to_string(count - 1));
     out.push_back(i);
   }
   std::sort(out.begin(), out.end());
@@ -54,12 +55,12 @@ AttentionDump capture_attention(const Model& model, std::string_view sentence, c
   d.n_layer = c.n_layer;
   d.n_head = c.n_head;
   d.head_dim = c.head_dim();
-  d.layers = resolve_indices(selection.layers, c.n_layer, "--layer", "layer");
-  d.heads = resolve_indices(selection.heads, c.n_head, "--head", "head");
+  d.layers = resolve_indices(selection.layers, c.n_layer, "layer");
+  d.heads = resolve_indices(selection.heads, c.n_head, "head");
   d.ids = prompt_ids(model, sentence);
   d.sentence = utf8::sanitize(sentence);
   for (const auto id : d.ids) {
-    d.tokens.push_back(tok.is_special(id) ? tok.token_bytes(id) : utf8::sanitize(tok.token_bytes(id)));
+    d.tokens.push_back(tok.token_text(id));
     d.pieces.push_back(tok.piece(id));
   }
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt::attention_format {
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attention_format.h"
-#include "tinygpt/svg.h"
+#include "svg.h"
 
 namespace tinygpt {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "attention_format.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt {
 

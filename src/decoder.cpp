@@ -5,8 +5,8 @@
 #include <string>
 
 #include "tinygpt/error.h"
-#include "tinygpt/kernels.h"
-#include "tinygpt/thread_pool.h"
+#include "kernels.h"
+#include "thread_pool.h"
 
 namespace tinygpt {
 

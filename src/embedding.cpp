@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "tinygpt/error.h"
-#include "tinygpt/kernels.h"
-#include "tinygpt/utf8.h"
+#include "kernels.h"
+#include "utf8.h"
 
 namespace tinygpt {
 

@@ -7,7 +7,7 @@
 
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
-#include "tinygpt/output_file.h"
+#include "output_file.h"
 
 namespace tinygpt {
 

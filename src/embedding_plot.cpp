@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "tinygpt/embedding.h"
-#include "tinygpt/svg.h"
-#include "tinygpt/utf8.h"
+#include "svg.h"
+#include "utf8.h"
 
 namespace tinygpt {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
-#include "tinygpt/thread_pool.h"
+#include "thread_pool.h"
 
 namespace tinygpt {
 
@@ -18,15 +18,24 @@ const char* to_string(StopReason r) {
   return "?";
 }
 
-std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt) {
-  std::vector<std::int32_t> ids;
-  if (const auto bos = model.tokenizer.bos_id()) ids.push_back(*bos);
-  const std::vector<std::int32_t> text = model.tokenizer.encode(prompt);
-  ids.insert(ids.end(), text.begin(), text.end());
+void validate(const GenerateParams& p) {
+  if (p.max_new_tokens < 0)
+    throw_parameter_error("max_new_tokens", "max_new_tokens must be >= 0, got " + std::to_string(p.max_new_tokens));
+  if (p.top_logprobs < 0)
+    throw_parameter_error("top_logprobs", "top_logprobs must be >= 0, got " + std::to_string(p.top_logprobs));
+  validate(p.sampler);
+}
+
+void check_prompt(const Model& model, std::span<const std::int32_t> ids) {
   if (ids.empty()) throw_input_error("the prompt is empty and the model has no bos_token to start from");
-  if (static_cast<int>(ids.size()) > model.config.n_ctx)
+  if (ids.size() > static_cast<std::size_t>(model.config.n_ctx))
     throw_input_error("the prompt is " + std::to_string(ids.size()) + " tokens long but the model's context holds " +
                       std::to_string(model.config.n_ctx));
+}
+
+std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt) {
+  std::vector<std::int32_t> ids = model.tokenizer.encode_with_bos(prompt);
+  check_prompt(model, ids);
   return ids;
 }
 
@@ -48,16 +57,12 @@ static Step make_step(std::span<const float> logits, std::int32_t n_valid, std::
 
 GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const GenerateParams& params,
                         const std::function<void(const Step&)>& on_step) {
-  if (params.max_new_tokens < 0) throw_usage_error("--max-new-tokens must be >= 0");
-  validate(params.sampler);
+  validate(params);
   using clock = std::chrono::steady_clock;
   GenerateResult r;
   r.prompt_ids = std::move(ids);
   const int n_ctx = model.config.n_ctx;
-  if (r.prompt_ids.empty()) throw_input_error("nothing to generate from: no prompt tokens");
-  if (static_cast<int>(r.prompt_ids.size()) > n_ctx)
-    throw_input_error("the prompt is " + std::to_string(r.prompt_ids.size()) + " tokens long but the model's context holds " +
-                      std::to_string(n_ctx));
+  check_prompt(model, r.prompt_ids);
   const auto n_prompt = static_cast<int>(r.prompt_ids.size());
   if (n_prompt == n_ctx) {
     r.stop = StopReason::context_full;

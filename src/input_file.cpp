@@ -1,4 +1,4 @@
-#include "tinygpt/input_file.h"
+#include "input_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "tinygpt/json_scan.h"
+#include "json_scan.h"
 
 #include <charconv>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "tinygpt/error.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt {
 

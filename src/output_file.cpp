@@ -1,4 +1,4 @@
-#include "tinygpt/output_file.h"
+#include "output_file.h"
 
 #include <fcntl.h>
 #include <signal.h>

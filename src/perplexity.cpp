@@ -22,10 +22,7 @@ Perplexity evaluate(const Model& model, const std::vector<std::string>& examples
   ForwardOptions all;
   all.all_logits = true;
   for (const auto& text : examples) {
-    std::vector<std::int32_t> ids;
-    if (tok.bos_id()) ids.push_back(*tok.bos_id());
-    const auto body = tok.encode(text);
-    ids.insert(ids.end(), body.begin(), body.end());
+    std::vector<std::int32_t> ids = tok.encode_with_bos(text);
     if (tok.eos_id()) ids.push_back(*tok.eos_id());
     for (std::size_t s = 0; s + 1 < ids.size(); s += static_cast<std::size_t>(n_ctx)) {
       const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(n_ctx), ids.size() - 1 - s);

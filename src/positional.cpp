@@ -1,4 +1,4 @@
-#include "tinygpt/positional.h"
+#include "positional.h"
 
 #include <cmath>
 

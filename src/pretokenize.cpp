@@ -1,5 +1,5 @@
 // GPT-2's pre-tokenizer pattern as a scanner; see include/tinygpt/pretokenize.h.
-#include "tinygpt/pretokenize.h"
+#include "pretokenize.h"
 
 #include <array>
 

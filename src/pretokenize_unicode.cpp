@@ -4,7 +4,7 @@
 // letter = \p{L}, number = \p{N}, space = White_Space (Rust regex's \s), other = the rest.
 #include <cstdint>
 
-#include "tinygpt/pretokenize.h"
+#include "pretokenize.h"
 
 namespace tinygpt::pretok {
 namespace {

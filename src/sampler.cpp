@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include <spdlog/fmt/fmt.h>
+#include <charconv>
 
 #include "tinygpt/error.h"
 
@@ -37,12 +37,25 @@ std::uint64_t Rng::next() {
 
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
+namespace {
+
+// The shortest text that reads back as `v` ("0.5", "-1", "inf"), as the caller wrote it
+// in most cases.
+std::string shortest(float v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
 void validate(const SamplerParams& p) {
   if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
-    throw_usage_error(fmt::format("--temperature must be a number >= 0 (0 is greedy), got {}", p.temperature));
-  if (p.top_k < 0) throw_usage_error("--top-k must be >= 0 (0 turns it off), got " + std::to_string(p.top_k));
+    throw_parameter_error("temperature",
+                          "temperature must be a number >= 0 (0 is greedy), got " + shortest(p.temperature));
+  if (p.top_k < 0) throw_parameter_error("top_k", "top_k must be >= 0 (0 turns it off), got " + std::to_string(p.top_k));
   if (!(p.top_p > 0 && p.top_p <= 1))
-    throw_usage_error(fmt::format("--top-p must be in (0, 1] (1 turns it off), got {}", p.top_p));
+    throw_parameter_error("top_p", "top_p must be in (0, 1] (1 turns it off), got " + shortest(p.top_p));
 }
 
 std::int32_t argmax(std::span<const float> logits, std::int32_t n_valid) {

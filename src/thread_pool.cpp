@@ -1,10 +1,11 @@
-#include "tinygpt/thread_pool.h"
+#include "thread_pool.h"
 
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <system_error>
 
+#include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -136,5 +137,11 @@ void ThreadPool::worker_main(int thread) {
     work(seen, thread);
   }
 }
+
+}  // namespace tinygpt
+
+namespace tinygpt {
+
+std::shared_ptr<ThreadPool> make_thread_pool(int threads) { return std::make_shared<ThreadPool>(threads); }
 
 }  // namespace tinygpt

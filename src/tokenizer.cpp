@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "tinygpt/error.h"
-#include "tinygpt/pretokenize.h"
-#include "tinygpt/utf8.h"
+#include "pretokenize.h"
+#include "utf8.h"
 
 namespace tinygpt {
 namespace {
@@ -90,6 +90,18 @@ Tokenizer Tokenizer::char_from_json(const nlohmann::json& j, const std::string& 
 
 void Tokenizer::add_special(std::int32_t id) {
   if (std::find(specials_.begin(), specials_.end(), id) == specials_.end()) specials_.push_back(id);
+}
+
+std::vector<std::int32_t> Tokenizer::encode_with_bos(std::string_view text) const {
+  std::vector<std::int32_t> ids;
+  if (bos_) ids.push_back(*bos_);
+  const std::vector<std::int32_t> body = encode(text);
+  ids.insert(ids.end(), body.begin(), body.end());
+  return ids;
+}
+
+std::string Tokenizer::token_text(std::int32_t id) const {
+  return is_special(id) ? token_bytes(id) : utf8::sanitize(token_bytes(id));
 }
 
 bool Tokenizer::is_special(std::int32_t id) const {

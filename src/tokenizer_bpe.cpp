@@ -23,11 +23,11 @@
 #include <unordered_map>
 
 #include "tinygpt/error.h"
-#include "tinygpt/input_file.h"
-#include "tinygpt/json_scan.h"
-#include "tinygpt/pretokenize.h"
+#include "input_file.h"
+#include "json_scan.h"
+#include "pretokenize.h"
 #include "tinygpt/tokenizer.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt {
 

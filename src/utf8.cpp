@@ -1,4 +1,4 @@
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 #include <cstdint>
 

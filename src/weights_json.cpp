@@ -1,9 +1,6 @@
-#include "tinygpt/weights_json.h"
+#include "weights_json.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -15,48 +12,17 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <spdlog/spdlog.h>
 
+#include "architecture.h"
 #include "tinygpt/error.h"
-#include "tinygpt/json_scan.h"
-#include "tinygpt/kernels.h"
-#include "tinygpt/positional.h"
+#include "json_scan.h"
+#include "kernels.h"
 
 namespace tinygpt {
 
 static_assert(std::endian::native == std::endian::little, "b64 tensors are little-endian float32");
 
 namespace {
-
-// What a config asks for, in 128 bits: a hostile file can make these products overflow 64.
-using u128 = unsigned __int128;
-u128 stored_parameters(const Config& c) {
-  const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
-  const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
-  return V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
-         L * per_layer + 2 * D;
-}
-
-}  // namespace
-
-// The loader refuses any tensor whose shape differs from what the config implies, so the
-// config alone gives the count (a computed sinusoid table is not a parameter).
-std::uint64_t Model::parameter_count() const { return static_cast<std::uint64_t>(stored_parameters(config)); }
-
-namespace {
-
-std::string shape_str(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-// Tensors stored in Conv1D layout [in][out] that we keep as [out][in].
-bool is_conv1d(const std::string& name) {
-  auto ends = [&](std::string_view suffix) { return name.size() > suffix.size() && name.ends_with(suffix); };
-  return ends(".attn.c_attn.weight") || ends(".attn.c_proj.weight") || ends(".mlp.c_fc.weight") ||
-         ends(".mlp.c_proj.weight");
-}
 
 struct RawTensor {
   std::vector<std::int64_t> shape;
@@ -117,64 +83,18 @@ class Base64 {
   }
 };
 
-// The file, mapped read-only. Pages already parsed are handed back to the kernel as we
-// go, so peak memory is the weights plus a window of the file, not both in full.
-class MappedFile {
- public:
-  explicit MappedFile(const std::string& path) {
-    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever; it is
-    // refused below as not a regular file, and regular files ignore the flag.
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd_ < 0) throw_model_error("cannot open model file " + path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw_model_error("cannot read model file " + path + ": " + std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) throw_model_error(path + " is a directory, not a model file");
-    if (!S_ISREG(st.st_mode)) throw_model_error(path + " is not a regular file");
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ == 0) throw_model_error(path + " is empty, not a model file");
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (p == MAP_FAILED) throw_model_error("cannot map model file " + path + ": " + std::strerror(errno));
-    data_ = static_cast<const char*>(p);
-    ::madvise(p, size_, MADV_SEQUENTIAL);
-  }
-  ~MappedFile() {
-    if (data_) ::munmap(const_cast<char*>(data_), size_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-
-  std::string_view text() const { return {data_, size_}; }
-  void release_before(std::size_t offset) {
-    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const std::size_t end = offset / page * page;
-    if (end > released_ + 16 * page) {
-      ::madvise(const_cast<char*>(data_) + released_, end - released_, MADV_DONTNEED);
-      released_ = end;
-    }
-  }
-
- private:
-  int fd_ = -1;
-  const char* data_ = nullptr;
-  std::size_t size_ = 0;
-  std::size_t released_ = 0;
-};
-
-using Release = std::function<void(std::size_t)>;
-
 class Loader {
  public:
-  Loader(std::string_view text, std::string where, const LoadLimits& limits, Release release)
-      : scan_(text, where), where_(std::move(where)), limits_(limits), release_(std::move(release)) {}
+  Loader(std::string_view text, std::string where, const LoadOptions& options, const ReleaseText& release)
+      : scan_(text, where), where_(std::move(where)), limits_(options), release_(release) {}
 
   Model run();
 
  private:
   JsonScanner scan_;
   std::string where_;
-  LoadLimits limits_;
-  Release release_;
+  const LoadOptions& limits_;
+  const ReleaseText& release_;
   Base64 b64_;
   std::optional<nlohmann::json> format_, version_, config_json_, tokenizer_json_;
   std::map<std::string, RawTensor> tensors_;
@@ -190,8 +110,7 @@ class Loader {
   void read_data(const std::string& name, RawTensor& t, bool shape_known);
   void read_b64(const std::string& name, RawTensor& t, bool shape_known);
   void place(const std::string& name, RawTensor& t, const float* values, std::size_t count);
-  Config parse_config(const nlohmann::json& j);
-  Model assemble(Config config, Tokenizer tokenizer);
+  Model assemble(Tokenizer tokenizer);
   std::uint64_t claim(const std::string& name, std::uint64_t count);
 };
 
@@ -230,7 +149,7 @@ Model Loader::run() {
       if (format_) check_version();  // else "not ours" is the better message, given at the end
     } else if (key == "config") {
       config_json_ = parse_small(scan_.skip_value(), "config");
-      config_ = parse_config(*config_json_);  // early: refuse absurd sizes before reading any tensor
+      config_ = parse_config(*config_json_, where_, limits_);  // early: refuse absurd sizes before reading any tensor
     } else if (key == "tokenizer") {
       tokenizer_json_ = parse_small(scan_.skip_value(), "tokenizer");
     } else if (key == "tensors") {
@@ -245,7 +164,8 @@ Model Loader::run() {
   if (!format_) throw_model_error(where_ + ": not a tiny-gpt weights file (no \"format\" field)");
   if (!version_) throw_model_error(where_ + ": missing \"version\" (expected 1)");
   check_version();
-  for (const auto& key : unknown) spdlog::warn("{}: ignoring unknown top-level field \"{}\"", where_, key);
+  if (limits_.on_warning)
+    for (const auto& key : unknown) limits_.on_warning(where_ + ": ignoring unknown top-level field \"" + key + "\"");
   if (!config_) throw_model_error(where_ + ": missing \"config\"");
   if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
   Tokenizer tokenizer = Tokenizer::from_json(*tokenizer_json_, where_);
@@ -254,83 +174,15 @@ Model Loader::run() {
   if (tokenizer.size() > config_->vocab_size)
     throw_model_error(where_ + ": the tokenizer has " + std::to_string(tokenizer.size()) +
                       " entries but config.vocab_size is " + std::to_string(config_->vocab_size));
-  return assemble(*config_, std::move(tokenizer));
-}
-
-Config Loader::parse_config(const nlohmann::json& j) {
-  if (!j.is_object()) throw_model_error(where_ + ": \"config\" must be an object");
-  static const std::set<std::string> known = {"vocab_size", "n_ctx", "n_embd", "n_head", "n_layer", "n_inner",
-                                              "positional", "activation", "layer_norm_epsilon", "tie_word_embeddings"};
-  for (const auto& [key, value] : j.items())
-    if (!known.contains(key)) spdlog::warn("{}: ignoring unknown config field \"{}\"", where_, key);
-
-  auto integer = [&](const char* key, std::optional<int> fallback) -> int {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-      if (fallback) return *fallback;
-      throw_model_error(where_ + ": config." + key + " is missing");
-    }
-    if (!it->is_number_integer())
-      throw_model_error(where_ + ": config." + key + " must be an integer, found " + it->dump());
-    // Unsigned first: 2^64-1 read as int64 would be -1.
-    const bool too_big = it->is_number_unsigned() ? it->get<std::uint64_t>() > 0x7fffffff : it->get<std::int64_t>() > 0x7fffffff;
-    if (too_big || it->get<std::int64_t>() < 1)
-      throw_model_error(where_ + ": config." + key + " = " + it->dump() + " is out of range (must be 1 to 2147483647)");
-    return static_cast<int>(it->get<std::int64_t>());
-  };
-  auto choice = [&](const char* key, const char* fallback, std::initializer_list<const char*> allowed) -> std::string {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return fallback;
-    std::string options;
-    for (const char* a : allowed) options += std::string(options.empty() ? "" : ", ") + "\"" + a + "\"";
-    if (!it->is_string()) throw_model_error(where_ + ": config." + key + " must be one of " + options);
-    const auto& v = it->get_ref<const std::string&>();
-    for (const char* a : allowed)
-      if (v == a) return v;
-    throw_model_error(where_ + ": config." + key + " = \"" + v + "\" is not one of " + options);
-  };
-
-  Config c;
-  c.vocab_size = integer("vocab_size", std::nullopt);
-  c.n_ctx = integer("n_ctx", std::nullopt);
-  c.n_embd = integer("n_embd", std::nullopt);
-  c.n_head = integer("n_head", std::nullopt);
-  c.n_layer = integer("n_layer", std::nullopt);
-  if (c.n_embd % c.n_head != 0)
-    throw_model_error(where_ + ": config.n_embd = " + std::to_string(c.n_embd) + " is not divisible by config.n_head = " +
-                      std::to_string(c.n_head));
-  if (c.n_ctx > limits_.max_ctx)
-    throw_model_error(where_ + ": config.n_ctx = " + std::to_string(c.n_ctx) + " exceeds the limit of " +
-                      std::to_string(limits_.max_ctx) + " (raise it with --max-ctx)");
-  const std::int64_t default_inner = 4LL * c.n_embd;
-  c.n_inner = integer("n_inner", default_inner > 0x7fffffff ? 0x7fffffff : static_cast<int>(default_inner));
-  c.positional = choice("positional", "learned", {"learned", "sinusoidal"}) == "learned" ? Positional::learned
-                                                                                           : Positional::sinusoidal;
-  const std::string act = choice("activation", "gelu_tanh", {"gelu_tanh", "gelu", "relu"});
-  c.activation = act == "gelu_tanh" ? Activation::gelu_tanh : act == "gelu" ? Activation::gelu : Activation::relu;
-  if (const auto it = j.find("layer_norm_epsilon"); it != j.end() && !it->is_null()) {
-    if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
-      throw_model_error(where_ + ": config.layer_norm_epsilon must be a positive number, found " + it->dump());
-    c.layer_norm_epsilon = static_cast<float>(it->get<double>());
-  }
-  if (const auto it = j.find("tie_word_embeddings"); it != j.end() && !it->is_null()) {
-    if (!it->is_boolean())
-      throw_model_error(where_ + ": config.tie_word_embeddings must be true or false, found " + it->dump());
-    c.tie_word_embeddings = it->get<bool>();
-  }
-
-  const u128 total = stored_parameters(c);
-  const u128 kv_cache = 2 * static_cast<u128>(c.n_layer) * static_cast<u128>(c.n_ctx) * static_cast<u128>(c.n_embd);
-  if (total > limits_.max_parameters || kv_cache > 4 * static_cast<u128>(limits_.max_parameters))
-    throw_model_error(where_ + ": the config describes a model larger than the limit of " +
-                      std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
-  return c;
+  return assemble(std::move(tokenizer));
 }
 
 std::uint64_t Loader::claim(const std::string& name, std::uint64_t count) {
   if (count > limits_.max_parameters || total_values_ + count > limits_.max_parameters)
-    throw_model_error(where_ + ": tensor " + name + " would take the file past the limit of " +
-                      std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
+    throw Error(ErrorKind::model,
+                where_ + ": tensor " + name + " would take the file past the limit of " +
+                    std::to_string(limits_.max_parameters) + " parameters (raise it with max_parameters)",
+                "max_parameters");
   total_values_ += count;
   return count;
 }
@@ -341,7 +193,7 @@ void Loader::read_tensors() {
   // a config may claim far more than the file backs, and must not cost that much memory.
   if (config_) {
     const std::uint64_t room = (scan_.text().size() - scan_.offset()) / 2;
-    store_.reserve(static_cast<std::size_t>(std::min<u128>(stored_parameters(*config_), room)));
+    store_.reserve(static_cast<std::size_t>(std::min<unsigned __int128>(stored_parameters(*config_), room)));
   }
   scan_.for_each_member("\"tensors\"", [&](const std::string& name) {
     if (tensors_.contains(name)) throw_model_error(where_ + ": tensor " + name + " appears twice");
@@ -364,8 +216,10 @@ std::vector<std::int64_t> Loader::read_shape(const std::string& name) {
     count *= static_cast<std::uint64_t>(shape.back());  // two factors below 2^31 cannot overflow
   }
   if (count > limits_.max_parameters)
-    throw_model_error(where_ + ": tensor " + name + ": shape " + shape_str(shape) + " exceeds the limit of " +
-                      std::to_string(limits_.max_parameters) + " parameters (raise it with --max-params)");
+    throw Error(ErrorKind::model,
+                where_ + ": tensor " + name + ": shape " + shape_text(shape) + " exceeds the limit of " +
+                    std::to_string(limits_.max_parameters) + " parameters (raise it with max_parameters)",
+                "max_parameters");
   return shape;
 }
 
@@ -387,7 +241,7 @@ void Loader::read_tensor(const std::string& name) {
       has_shape = true;
       if (has_values && element_count(t.shape) != t.data.size())
         throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(t.data.size()) + " values but shape " +
-                          shape_str(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+                          shape_text(t.shape) + " needs " + std::to_string(element_count(t.shape)));
     } else if (key == "dtype") {
       if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"dtype\" must be a string");
       dtype = scan_.read_string();
@@ -462,7 +316,7 @@ void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) 
   if (!scan_.consume_if(']')) {
     do {
       if (shape_known && n == expected)
-        throw_model_error(where_ + ": tensor " + name + ": data has more values than shape " + shape_str(t.shape) +
+        throw_model_error(where_ + ": tensor " + name + ": data has more values than shape " + shape_text(t.shape) +
                           " holds (" + std::to_string(expected) + ")");
       if (!shape_known && n >= limits_.max_parameters)
         throw_model_error(where_ + ": tensor " + name + " exceeds the parameter limit");
@@ -479,7 +333,7 @@ void Loader::read_data(const std::string& name, RawTensor& t, bool shape_known) 
   }
   if (shape_known && n != expected)
     throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(n) + " values but shape " +
-                      shape_str(t.shape) + " needs " + std::to_string(expected));
+                      shape_text(t.shape) + " needs " + std::to_string(expected));
   if (!shape_known) claim(name, n);
   if (transpose) place(name, t, scratch_.data(), expected);
   else if (shape_known) t.values = fixed;
@@ -504,14 +358,14 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
     const std::uint64_t n = *bytes / 4;
     if (shape_known && n != element_count(t.shape))
       throw_model_error(where_ + ": tensor " + name + ": b64 holds " + std::to_string(n) + " values but shape " +
-                        shape_str(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+                        shape_text(t.shape) + " needs " + std::to_string(element_count(t.shape)));
     return n;
   };
   const std::uint64_t count = check_length(text);
   claim(name, count);
   // Straight into the weight store when the values are already in their final order;
   // Conv1D weights go through scratch to be transposed; values before their shape wait
-  // in the tensor until assemble() knows where they belong.
+  // in the tensor until assemble() places them.
   const bool transpose = shape_known && is_conv1d(name) && t.shape.size() == 2;
   float* dest = nullptr;
   if (transpose || !shape_known) {
@@ -553,92 +407,25 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
   if (transpose) place(name, t, scratch_.data(), scratch_.size());
 }
 
-Model Loader::assemble(Config c, Tokenizer tokenizer) {
-  Model m;
-  m.path = where_;
-  m.config = c;
-  m.tokenizer = std::move(tokenizer);
-  const std::int64_t V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner;
-
-  std::set<std::string> used;
-  auto take = [&](const std::string& name, std::vector<std::int64_t> shape) -> std::span<const float> {
-    const auto it = tensors_.find(name);
-    if (it == tensors_.end()) throw_model_error(where_ + ": missing tensor " + name + " (shape " + shape_str(shape) + ")");
-    if (it->second.shape != shape)
-      throw_model_error(where_ + ": wrong shape for " + name + ": got " + shape_str(it->second.shape) + ", expected " +
-                        shape_str(shape));
-    used.insert(name);
-    RawTensor& t = it->second;
-    if (t.values.empty()) {  // the values arrived before the shape: place them now
+// Places values that arrived before their shape (file order within the store is kept for
+// the rest), then hands the named tensors to the architecture.
+Model Loader::assemble(Tokenizer tokenizer) {
+  NamedTensors named;
+  for (auto& [name, t] : tensors_) {
+    if (t.values.empty()) {
       const std::vector<float> file_order = std::move(t.data);
       place(name, t, file_order.data(), file_order.size());
     }
-    return std::span<const float>(t.values);
-  };
-  auto vec = [&](const std::string& name, std::int64_t n) { return take(name, {n}); };
-  // Conv1D [in][out] in the file, kept as [out][in].
-  auto linear = [&](const std::string& name, std::int64_t in, std::int64_t out) {
-    return Matrix{static_cast<int>(out), static_cast<int>(in), take(name, {in, out})};
-  };
-  auto table = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
-    return Matrix{static_cast<int>(rows), static_cast<int>(cols), take(name, {rows, cols})};
-  };
-
-  Weights& w = m.weights;
-  w.wte = table("wte.weight", V, D);
-  if (c.positional == Positional::learned) w.wpe = table("wpe.weight", C, D);
-  for (int i = 0; i < c.n_layer; ++i) {
-    const std::string p = "h." + std::to_string(i) + ".";
-    LayerWeights l;
-    l.ln_1_weight = vec(p + "ln_1.weight", D);
-    l.ln_1_bias = vec(p + "ln_1.bias", D);
-    l.attn_weight = linear(p + "attn.c_attn.weight", D, 3 * D);
-    l.attn_bias = vec(p + "attn.c_attn.bias", 3 * D);
-    l.attn_proj_weight = linear(p + "attn.c_proj.weight", D, D);
-    l.attn_proj_bias = vec(p + "attn.c_proj.bias", D);
-    l.ln_2_weight = vec(p + "ln_2.weight", D);
-    l.ln_2_bias = vec(p + "ln_2.bias", D);
-    l.fc_weight = linear(p + "mlp.c_fc.weight", D, F);
-    l.fc_bias = vec(p + "mlp.c_fc.bias", F);
-    l.mlp_proj_weight = linear(p + "mlp.c_proj.weight", F, D);
-    l.mlp_proj_bias = vec(p + "mlp.c_proj.bias", D);
-    w.layers.push_back(std::move(l));
+    named.emplace(name, NamedTensor{t.shape, t.values});
   }
-  w.ln_f_weight = vec("ln_f.weight", D);
-  w.ln_f_bias = vec("ln_f.bias", D);
-  if (!c.tie_word_embeddings) w.lm_head = table("lm_head.weight", V, D);
-
-  for (const auto& [name, t] : tensors_) {
-    if (used.contains(name)) continue;
-    if (name == "lm_head.weight")
-      throw_model_error(where_ + ": tensor lm_head.weight is present but config.tie_word_embeddings is true");
-    if (name == "wpe.weight")
-      throw_model_error(where_ + ": tensor wpe.weight is present but config.positional is \"sinusoidal\"");
-    throw_model_error(where_ + ": unknown tensor " + name + " (the config does not call for it)");
-  }
-  // Built last: its size comes from the config alone (n_ctx x n_embd), so a file must
-  // first prove itself with every tensor before we spend memory and time on it.
-  if (c.positional == Positional::sinusoidal) {
-    const std::span<float> table = store_.take(static_cast<std::size_t>(C) * static_cast<std::size_t>(D));
-    sinusoidal_table(table, c.n_ctx, c.n_embd);
-    w.wpe = Matrix{c.n_ctx, c.n_embd, table};
-  }
-  m.store = std::move(store_);
-  return m;
+  return assemble_model(*config_, std::move(tokenizer), named, std::move(store_), where_);
 }
-
 }  // namespace
 
-Model load_model_from_text(std::string_view json, const std::string& name, const LoadLimits& limits) {
-  Model m = Loader(json, name, limits, nullptr).run();
-  m.file_bytes = json.size();
-  return m;
-}
-
-Model load_model(const std::string& path, const LoadLimits& limits) {
-  MappedFile file(path);
-  Model m = Loader(file.text(), path, limits, [&file](std::size_t offset) { file.release_before(offset); }).run();
-  m.file_bytes = file.text().size();
+Model read_weights_json(std::string_view text, const std::string& where, const LoadOptions& options,
+                        const ReleaseText& release) {
+  Model m = Loader(text, where, options, release).run();
+  m.file_bytes = text.size();
   return m;
 }
 

@@ -11,7 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/exit_codes.h"
+
 namespace tinygpt::test {
+
+using cli::kExitBadInput;
+using cli::kExitOk;
+using cli::kExitUsage;
 
 inline std::string fixture(const std::string& rel) { return std::string(TINYGPT_FIXTURES) + "/" + rel; }
 

@@ -12,7 +12,7 @@
 #include "helpers.h"
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
-#include "tinygpt/weights_json.h"
+#include "tinygpt/load.h"
 
 using namespace tinygpt;
 using namespace tinygpt::test;

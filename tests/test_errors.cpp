@@ -27,8 +27,8 @@
 
 #include "helpers.h"
 #include "tinygpt/error.h"
-#include "tinygpt/output_file.h"
-#include "tinygpt/thread_pool.h"
+#include "output_file.h"
+#include "thread_pool.h"
 
 using namespace tinygpt::test;
 using Catch::Matchers::Contains;

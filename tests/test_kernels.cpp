@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "tinygpt/attention.h"
-#include "tinygpt/kernels.h"
-#include "tinygpt/positional.h"
+#include "kernels.h"
+#include "positional.h"
 
 using namespace tinygpt;
 

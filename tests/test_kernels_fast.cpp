@@ -18,9 +18,9 @@
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
-#include "tinygpt/kernels.h"
-#include "tinygpt/thread_pool.h"
-#include "tinygpt/weights_json.h"
+#include "kernels.h"
+#include "thread_pool.h"
+#include "tinygpt/load.h"
 
 using namespace tinygpt;
 using tinygpt::test::fixture;

@@ -10,7 +10,7 @@
 #include "helpers.h"
 #include "tinygpt/error.h"
 #include "tinygpt/weight_store.h"
-#include "tinygpt/weights_json.h"
+#include "tinygpt/load.h"
 
 using namespace tinygpt;
 using tinygpt::test::fixture;
@@ -21,7 +21,7 @@ namespace {
 nlohmann::json good() { return nlohmann::json::parse(read_file(fixture("ref/odd_single_layer.model.json"))); }
 
 // The message of the model error loading `text` raises ("" if it loads).
-std::string load_error(const std::string& text, const LoadLimits& limits = {}) {
+std::string load_error(const std::string& text, const LoadOptions& limits = {}) {
   try {
     load_model_from_text(text, "broken.json", limits);
   } catch (const Error& e) {
@@ -154,7 +154,7 @@ TEST_CASE("absurd sizes are refused before any allocation", "[loader]") {
   j = good();
   j["config"]["n_ctx"] = 1000000000;
   CHECK_THAT(load_error(j), Contains("exceeds the limit"));
-  LoadLimits small;
+  LoadOptions small;
   small.max_parameters = 100;
   CHECK_THAT(load_error(good().dump(), small), Contains("limit of 100 parameters"));
 }

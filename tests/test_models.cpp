@@ -8,8 +8,8 @@
 #include "helpers.h"
 #include "tinygpt/generate.h"
 #include "tinygpt/perplexity.h"
-#include "tinygpt/utf8.h"
-#include "tinygpt/weights_json.h"
+#include "utf8.h"
+#include "tinygpt/load.h"
 
 using namespace tinygpt;
 using tinygpt::test::read_file;

@@ -6,7 +6,7 @@
 #include "helpers.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/generate.h"
-#include "tinygpt/weights_json.h"
+#include "tinygpt/load.h"
 
 using namespace tinygpt;
 using tinygpt::test::fixture;

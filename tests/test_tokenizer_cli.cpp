@@ -63,20 +63,20 @@ TEST_CASE("cli tokenize: a char model, without its begin token", "[cli][tokenize
 TEST_CASE("cli tokenize: errors and exit codes", "[cli][tokenize]") {
   const std::string model = " -m " + quote(fixture("ref/chinese_vocab.model.json"));
   auto r = run_cli("tokenize " + quote("新年x") + model);
-  CHECK(r.exit_code == tinygpt::kExitBadInput);
+  CHECK(r.exit_code == tinygpt::cli::kExitBadInput);
   CHECK_THAT(r.err, Contains("'x'") && Contains("byte offset 6"));
   r = run_cli("tokenize \"$(printf 'ab\\377')\" " + gpt2_flags());
-  CHECK(r.exit_code == tinygpt::kExitBadInput);
+  CHECK(r.exit_code == tinygpt::cli::kExitBadInput);
   CHECK_THAT(r.err, Contains("invalid UTF-8") && Contains("byte offset 2"));
   r = run_cli("tokenize x --vocab /nonexistent.json --merges /nonexistent.bpe");
-  CHECK(r.exit_code == tinygpt::kExitBadInput);
+  CHECK(r.exit_code == tinygpt::cli::kExitBadInput);
   CHECK_THAT(r.err, Contains("/nonexistent.json"));
   r = run_cli("tokenize x --vocab " + quote(fixture("tokenizer/gpt2/encoder.json")));
-  CHECK(r.exit_code == tinygpt::kExitUsage);
+  CHECK(r.exit_code == tinygpt::cli::kExitUsage);
   r = run_cli("tokenize x --json --count " + gpt2_flags());
-  CHECK(r.exit_code == tinygpt::kExitUsage);
+  CHECK(r.exit_code == tinygpt::cli::kExitUsage);
   r = run_cli("tokenize x" + model + " " + gpt2_flags());
-  CHECK(r.exit_code == tinygpt::kExitUsage);
+  CHECK(r.exit_code == tinygpt::cli::kExitUsage);
   r = run_cli("tokenize");
-  CHECK(r.exit_code == tinygpt::kExitUsage);
+  CHECK(r.exit_code == tinygpt::cli::kExitUsage);
 }

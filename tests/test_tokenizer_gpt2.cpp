@@ -11,9 +11,9 @@
 
 #include "helpers.h"
 #include "tinygpt/error.h"
-#include "tinygpt/pretokenize.h"
+#include "pretokenize.h"
 #include "tinygpt/tokenizer.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 using namespace tinygpt;
 using Catch::Matchers::Contains;

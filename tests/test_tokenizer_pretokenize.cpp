@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "helpers.h"
-#include "tinygpt/pretokenize.h"
-#include "tinygpt/utf8.h"
+#include "pretokenize.h"
+#include "utf8.h"
 
 using namespace tinygpt;
 using tinygpt::test::fixture;

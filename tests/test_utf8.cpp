@@ -1,7 +1,7 @@
 // UTF-8 validation, repair and the streaming decoder used by generate.
 #include <catch2/catch.hpp>
 
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 using namespace tinygpt;
 

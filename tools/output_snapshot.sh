@@ -22,7 +22,7 @@ val_en="$root/data/english_val_slice.txt"
 for m in tang-poems english-kjv demo-tiny; do
   case $m in english-kjv) p="In the beginning"; w=" king";; demo-tiny) p="ab"; w="a";; *) p="床前明月光"; w="月";; esac
   run "gen-$m" generate "$p" -m $m --seed 7 -n 40
-  run "gen-greedy-$m" generate "$p" -m $m --temperature 0 -n 40 --json --top-logprobs 3
+  run "gen-greedy-$m" generate "$p" -m $m --temperature 0 -n 40 --json --top-logprobs 3 --seed 1
   run "gen-sampled-$m" generate "$p" -m $m --seed 3 --temperature 0.9 --top-k 20 --top-p 0.8 -n 30 --json --no-echo
   run "tok-$m" tokenize "$p 新年快樂 Hello, world!" -m $m
   run "tok-json-$m" tokenize "$p" -m $m --json
@@ -56,5 +56,5 @@ run err-head attention-dump 床 --head 99
 run err-analogy embed --analogy "月 -"
 run err-position embed 月光 --position 100000
 run err-model generate 床 -m /nonexistent/model.json
-run err-empty generate ""  -m english-kjv
+run gen-empty generate "" -m english-kjv --seed 5 -n 30
 echo "$n commands; outputs in $out"

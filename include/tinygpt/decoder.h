@@ -2,14 +2,21 @@
 // The forward pass. `State` holds everything that changes while running (activations
 // and the KV cache) so that `Model` stays read-only and shareable.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "tinygpt/attention.h"
-#include "tinygpt/kernels.h"
+#include "tinygpt/isa.h"
 #include "tinygpt/model.h"
 
 namespace tinygpt {
+
+class ThreadPool;  // the library's own pool (private); make one with make_thread_pool
+
+// A pool of `threads` threads (<= 0: one per core) for ForwardOptions::pool; keep it as
+// long as you call forward() with it. Throws Error(usage) for more than 256 threads.
+std::shared_ptr<ThreadPool> make_thread_pool(int threads);
 
 struct State {
   int capacity = 0;  // positions the KV cache can hold (<= n_ctx)
@@ -40,7 +47,7 @@ struct ForwardOptions {
   // depend on the thread count. With an observer, attention runs on the calling thread so
   // that the observer is called in order and never concurrently.
   ThreadPool* pool = nullptr;
-  kernels::Isa isa = kernels::default_isa();  // which kernels (kernels.h); same results within 1e-5
+  kernels::Isa isa = kernels::default_isa();  // which kernels (isa.h); same results within 1e-5
 };
 
 // Runs `tokens` at positions state.n_past, n_past+1, ... and appends their keys and values

@@ -10,10 +10,11 @@
 
 namespace tinygpt {
 
+// The CLI's exit codes for each kind are on the right (src/cli/exit_codes.h).
 enum class ErrorKind {
   model,  // the weights file is missing, malformed or inconsistent      -> exit 1
-  input,  // the prompt / word / text given on the command line is bad   -> exit 1
-  usage,  // a flag value is out of range or flags contradict each other -> exit 2
+  input,  // the prompt / word / text given is bad                        -> exit 1
+  usage,  // a parameter is out of range or parameters contradict each other -> exit 2
   io,     // an output file cannot be written                           -> exit 1
 };
 
@@ -38,10 +39,5 @@ class Error : public std::runtime_error {
 [[noreturn]] void throw_io_error(const std::string& message);
 // A usage error about one parameter; `message` names it as `parameter`.
 [[noreturn]] void throw_parameter_error(const std::string& parameter, const std::string& message);
-
-// Exit codes shared by the CLI and its tests.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitBadInput = 1;
-inline constexpr int kExitUsage = 2;
 
 }  // namespace tinygpt

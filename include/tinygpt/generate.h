@@ -2,6 +2,7 @@
 // Autoregressive decoding: prompt -> ids -> prefill -> sample, feed back, stop.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,8 +42,15 @@ struct GenerateResult {
   double prefill_seconds = 0, decode_seconds = 0;
 };
 
-// The ids the model sees for a prompt: bos (if any) + encode(prompt). Throws Error(input)
-// for an empty prompt on a model without bos and for a prompt longer than n_ctx.
+// Checks ranges (max_new_tokens, top_logprobs >= 0, the sampler's); throws Error(usage)
+// naming the parameter. generate() calls it; call it yourself to fail before loading.
+void validate(const GenerateParams& params);
+
+// Throws Error(input) for a prompt the model cannot take: no ids at all (an empty prompt
+// on a model without bos), or more than n_ctx.
+void check_prompt(const Model& model, std::span<const std::int32_t> ids);
+
+// The ids the model sees for a prompt: bos (if any) + encode(prompt), checked as above.
 std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt);
 
 // `on_step` is called as soon as each token is chosen (for streaming).

@@ -25,7 +25,7 @@ struct SamplerParams {
   float top_p = 0.95f;       // 1 = off
 };
 
-// Checks ranges; throws Error(usage) naming the flag.
+// Checks ranges; throws Error(usage) naming the parameter (Error::parameter()).
 void validate(const SamplerParams& p);
 
 // Greedy choice: the largest logit, ties to the lowest id, over ids [0, n_valid).

@@ -39,6 +39,8 @@ class Tokenizer {
   // for a character a char vocabulary lacks (without unk), or for invalid UTF-8
   // where the tokenizer does not accept raw bytes.
   std::vector<std::int32_t> encode(std::string_view text) const;
+  // What the model reads for a text: bos (when the vocabulary has one), then encode(text).
+  std::vector<std::int32_t> encode_with_bos(std::string_view text) const;
 
   // Raw bytes of the ids, special tokens left out. May end inside a UTF-8 sequence.
   std::string decode(std::span<const std::int32_t> ids) const;
@@ -47,6 +49,9 @@ class Tokenizer {
 
   // The bytes one token stands for (a special token: its own name).
   const std::string& token_bytes(std::int32_t id) const { return bytes_.at(static_cast<std::size_t>(id)); }
+  // A token as text for output such as JSON: valid UTF-8 (each invalid or partial
+  // sequence as U+FFFD), a special token by its name.
+  std::string token_text(std::int32_t id) const;
   // A printable form of a token for tables: valid UTF-8, spaces/newlines/tabs made visible.
   std::string piece(std::int32_t id) const;
   // The id of a vocabulary entry spelled exactly `token` (char: the character; byte_bpe:

@@ -13,7 +13,7 @@
 #include "common.h"
 #include "tinygpt/attention_dump.h"
 #include "tinygpt/error.h"
-#include "tinygpt/output_file.h"
+#include "output_file.h"
 
 namespace tinygpt::cli {
 namespace {

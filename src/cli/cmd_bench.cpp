@@ -17,9 +17,9 @@
 #include "common.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
-#include "tinygpt/kernels.h"
+#include "kernels.h"
 #include "tinygpt/sampler.h"
-#include "tinygpt/thread_pool.h"
+#include "thread_pool.h"
 
 namespace tinygpt::cli {
 namespace {

@@ -15,8 +15,8 @@
 #include "common.h"
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
-#include "tinygpt/output_file.h"
-#include "tinygpt/utf8.h"
+#include "output_file.h"
+#include "utf8.h"
 
 namespace tinygpt::cli {
 namespace {

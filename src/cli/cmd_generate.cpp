@@ -7,7 +7,7 @@
 #include "common.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt::cli {
 namespace {
@@ -22,16 +22,13 @@ struct GenerateOptions {
 };
 
 nlohmann::json token_json(const Tokenizer& tok, std::int32_t id, double logprob) {
-  const std::string text = tok.is_special(id) ? tok.token_bytes(id) : utf8::sanitize(tok.token_bytes(id));
-  return {{"id", id}, {"token", text}, {"logprob", logprob}};
+  return {{"id", id}, {"token", tok.token_text(id)}, {"logprob", logprob}};
 }
 
 void run(const GenerateOptions& o) {
   GenerateParams params = o.params;
   params.seed = o.seed ? *o.seed : std::random_device{}();
-  validate(params.sampler);
-  if (params.max_new_tokens < 0) throw_usage_error("--max-new-tokens must be >= 0, got " + std::to_string(params.max_new_tokens));
-  if (params.top_logprobs < 0) throw_usage_error("--top-logprobs must be >= 0, got " + std::to_string(params.top_logprobs));
+  validate(params);  // before the model is read: a bad flag is reported at once
   const Model model = load(o.model);
   const Tokenizer& tok = model.tokenizer;
 

@@ -1,9 +1,9 @@
 // tiny-gpt perplexity -f FILE: the model's cross-entropy on a text file.
 #include "common.h"
 #include "tinygpt/error.h"
-#include "tinygpt/input_file.h"
+#include "input_file.h"
 #include "tinygpt/perplexity.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt::cli {
 namespace {

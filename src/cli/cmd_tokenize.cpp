@@ -7,7 +7,7 @@
 
 #include "common.h"
 #include "tinygpt/tokenizer.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace tinygpt::cli {
 namespace {

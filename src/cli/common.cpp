@@ -5,8 +5,8 @@
 #include <charconv>
 #include <chrono>
 
-#include "tinygpt/model_path.h"
-#include "tinygpt/thread_pool.h"
+#include "model_path.h"
+#include "thread_pool.h"
 
 namespace tinygpt::cli {
 
@@ -50,7 +50,9 @@ CLI::Validator non_empty_path() {
 Model load(const ModelOptions& o) {
   const std::string path = resolve_model_path(o.model);
   const auto t0 = std::chrono::steady_clock::now();
-  Model m = load_model(path, o.limits);
+  LoadOptions options = o.limits;
+  options.on_warning = [](const std::string& message) { spdlog::warn("{}", message); };
+  Model m = load_model(path, options);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::debug("loaded {} ({} parameters, {:.1f} MB) in {:.3f} s", path, m.parameter_count(), m.file_bytes / 1e6, s);
   return m;

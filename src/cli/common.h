@@ -6,13 +6,13 @@
 #include <string>
 
 #include "tinygpt/model.h"
-#include "tinygpt/weights_json.h"
+#include "tinygpt/load.h"
 
 namespace tinygpt::cli {
 
 struct ModelOptions {
   std::string model;  // name or path; empty = the default shipped model
-  LoadLimits limits;
+  LoadOptions limits;  // the size limits; warnings go to the log (load())
 };
 
 // -m/--model, --max-params, --max-ctx

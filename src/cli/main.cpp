@@ -12,8 +12,10 @@
 #include <string>
 
 #include "common.h"
+#include "exit_codes.h"
+#include "flag_names.h"
 #include "tinygpt/error.h"
-#include "tinygpt/utf8.h"
+#include "utf8.h"
 
 namespace {
 
@@ -70,26 +72,26 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     report(std::string(e.what()) + " (try --help)");
-    return tinygpt::kExitUsage;
+    return tinygpt::cli::kExitUsage;
   } catch (const tinygpt::Error& e) {
-    report(e.what());
-    return e.kind() == tinygpt::ErrorKind::usage ? tinygpt::kExitUsage : tinygpt::kExitBadInput;
+    report(tinygpt::cli::cli_message(e));
+    return e.kind() == tinygpt::ErrorKind::usage ? tinygpt::cli::kExitUsage : tinygpt::cli::kExitBadInput;
   } catch (const std::bad_alloc&) {
     report("out of memory");
-    return tinygpt::kExitBadInput;
+    return tinygpt::cli::kExitBadInput;
   } catch (const std::exception& e) {
     report(std::string("unexpected failure: ") + e.what());
-    return tinygpt::kExitBadInput;
+    return tinygpt::cli::kExitBadInput;
   }
   // The result is on stdout: if it could not all be written (a full disk, a closed
   // pipe with SIGPIPE ignored), say so rather than exit 0 with output missing.
   if (std::fflush(stdout) != 0) {
     report(std::string("cannot write to standard output: ") + std::strerror(errno));
-    return tinygpt::kExitBadInput;
+    return tinygpt::cli::kExitBadInput;
   }
   if (std::ferror(stdout)) {
     report("cannot write to standard output (part of the output was lost)");
-    return tinygpt::kExitBadInput;
+    return tinygpt::cli::kExitBadInput;
   }
-  return tinygpt::kExitOk;
+  return tinygpt::cli::kExitOk;
 }

@@ -1,7 +1,7 @@
 // Base64 decoding, 32 characters at a time with AVX2, for the weights loader's b64 tensors.
 // The scalar decoder in the loader does the rest: the tail, padding, and finding and
 // reporting the first bad character, so this only has to recognise a clean block.
-#include "tinygpt/kernels.h"
+#include "kernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -6,8 +6,8 @@
 
 #include "implementations.h"
 #include "tinygpt/error.h"
-#include "tinygpt/kernels.h"
-#include "tinygpt/thread_pool.h"
+#include "kernels.h"
+#include "thread_pool.h"
 
 namespace tinygpt::kernels {
 

@@ -1,6 +1,6 @@
 #pragma once
 // The kernel tables, for dispatch.cpp. Internal to src/kernels/.
-#include "tinygpt/kernels.h"
+#include "kernels.h"
 
 namespace tinygpt::kernels {
 

@@ -1,6 +1,6 @@
 // The portable kernels: the plain definition of every step, and the fallback for CPUs
 // without AVX2/FMA.
-#include "tinygpt/kernels.h"
+#include "kernels.h"
 
 #include <algorithm>
 #include <cmath>

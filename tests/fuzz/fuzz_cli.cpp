@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
-#include "tinygpt/model_path.h"
+#include "model_path.h"
 
 int tiny_gpt_main(int argc, char** argv);
 

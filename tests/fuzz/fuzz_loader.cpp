@@ -16,12 +16,12 @@
 #include "fuzz_check.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
-#include "tinygpt/weights_json.h"
+#include "tinygpt/load.h"
 
 namespace {
 
 
-void check_model(const tinygpt::Model& m, const tinygpt::LoadLimits& limits) {
+void check_model(const tinygpt::Model& m, const tinygpt::LoadOptions& limits) {
   const tinygpt::Config& c = m.config;
   const auto D = static_cast<std::size_t>(c.n_embd), V = static_cast<std::size_t>(c.vocab_size);
   FUZZ_CHECK(c.n_embd % c.n_head == 0);
@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  tinygpt::LoadLimits limits;
+  tinygpt::LoadOptions limits;
   limits.max_parameters = 1 << 18;  // 1 MB of float32
   limits.max_ctx = 512;
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -19,10 +19,10 @@
 
 #include "fuzz_check.h"
 #include "tinygpt/error.h"
-#include "tinygpt/pretokenize.h"
+#include "pretokenize.h"
 #include "tinygpt/tokenizer.h"
-#include "tinygpt/utf8.h"
-#include "tinygpt/weights_json.h"
+#include "utf8.h"
+#include "tinygpt/load.h"
 
 namespace {
 

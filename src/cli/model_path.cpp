@@ -1,4 +1,4 @@
-#include "tinygpt/model_path.h"
+#include "model_path.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <span>
 
+#include "tinygpt/isa.h"
 #include "tinygpt/model.h"
 
 namespace tinygpt {
@@ -36,18 +37,7 @@ void gelu_erf(float* x, int n);   // exact: x * Phi(x)
 void relu(float* x, int n);
 void activate(Activation a, float* x, int n);
 
-// ---- Run-time choice of implementation ----
-
-enum class Isa { portable, avx2 };
-const char* to_string(Isa isa);
-
-// Whether this CPU (and this build) can run `isa`.
-bool cpu_supports(Isa isa);
-
-// AVX2/FMA when the CPU has them, else portable. The environment variable
-// TINYGPT_KERNELS=portable (or =scalar) forces the portable path; =avx2 or =auto (or
-// unset) takes the best the CPU supports. Read once.
-Isa default_isa();
+// ---- Run-time choice of implementation (Isa: tinygpt/isa.h) ----
 
 // The hot steps of one implementation, as plain function pointers.
 struct Ops {

@@ -1,0 +1,50 @@
+#pragma once
+// The GPT-2 architecture as tiny-gpt runs it, apart from any file format: what a config
+// means, which tensors a config calls for (GPT-2's names and shapes), and how a set of
+// named tensors becomes a Model. A file format reads a config and tensors by name and
+// hands them here, so a second format reuses this half unchanged.
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "tinygpt/load.h"
+#include "tinygpt/model.h"
+
+namespace tinygpt {
+
+// Parameters a config calls for, in 128 bits: a hostile config can overflow 64.
+unsigned __int128 stored_parameters(const Config& c);
+
+// Reads and checks a config object (the weights JSON's "config"): every field's type
+// and range, n_embd divisible by n_head, and the size limits of `options`. Unknown
+// fields are reported through options.on_warning. `where` names the file in messages.
+Config parse_config(const nlohmann::json& j, const std::string& where, const LoadOptions& options);
+
+// Whether a tensor is one of GPT-2's Conv1D weights, stored [in][out] in files and kept
+// [out][in] in memory (so that each output is one contiguous dot product).
+bool is_conv1d(std::string_view name);
+
+// A tensor read from a file: its shape as the file gives it, its values as the Model
+// keeps them (Conv1D weights already [out][in]), owned by the WeightStore passed on.
+struct NamedTensor {
+  std::vector<std::int64_t> shape;
+  std::span<const float> values;
+};
+using NamedTensors = std::map<std::string, NamedTensor>;
+
+// "[3, 4]"
+std::string shape_text(const std::vector<std::int64_t>& shape);
+
+// Builds the Model: every tensor the config calls for must be present with its shape,
+// and no other tensor may be there. `store` owns the tensors' values and moves into the
+// Model; a sinusoidal position table is computed into it last. Throws Error(model)
+// naming the tensor ("wrong shape for h.0.ln_1.weight: got [..], expected [..]").
+Model assemble_model(const Config& config, Tokenizer tokenizer, const NamedTensors& tensors, WeightStore store,
+                     const std::string& where);
+
+}  // namespace tinygpt

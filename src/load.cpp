@@ -1,0 +1,17 @@
+#include "tinygpt/load.h"
+
+#include "mapped_file.h"
+#include "weights_json.h"
+
+namespace tinygpt {
+
+Model load_model_from_text(std::string_view json, const std::string& name, const LoadOptions& options) {
+  return read_weights_json(json, name, options);
+}
+
+Model load_model(const std::string& path, const LoadOptions& options) {
+  MappedFile file(path);
+  return read_weights_json(file.text(), path, options, [&file](std::size_t offset) { file.release_before(offset); });
+}
+
+}  // namespace tinygpt
