@@ -18,13 +18,23 @@ Outputs (all UTF-8, LF):
   data/english_bpe.json                    byte-level BPE tokenizer (tools/bpe_train.py,
                                            3000 tokens, trained on english_train.txt)
   data/english_val_slice.ids.json          reference BPE ids of english_val_slice.txt
-Split: deterministic, every 50th example (index % 50 == 49) goes to validation.
+  data/tang_train_dedup.txt, data/tang_val_dedup.txt
+                                           the de-duplicated Tang split (tools/dedup.py):
+                                           one poem per exact/near-duplicate cluster
+  data/dedup_report.json                   what de-duplication removed and the overlap
+                                           that remains, for both corpora
+Split: deterministic, every 50th example (index % 50 == 49) goes to validation. The
+de-duplicated split keeps that rule for whole clusters: a cluster is validation only when
+all its members sit at validation positions (tools/dedup.py split_by_clusters), so
+tang_val_dedup.txt is a subset of tang_val.txt with no duplicate in either training set.
+The files the C++ tests read (tang_val.txt, the slices, english_val.txt) are unchanged.
 
 Usage: /usr/bin/python3 tools/prepare_data.py [--poetry-dir DIR]
 """
-import argparse, glob, hashlib, json, os, re, subprocess, sys, tempfile
+import argparse, collections, glob, hashlib, json, os, re, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 DATA = os.path.join(ROOT, "data")
 VAL_EVERY = 50
 SLICE_BYTES = 4096
@@ -96,6 +106,64 @@ def split(examples):
     return tr, va
 
 
+def is_val_position(i):
+    return i % VAL_EVERY == VAL_EVERY - 1
+
+
+def tang_dedup(poems, old_tr, old_va):
+    """De-duplicate the poems, write the de-duplicated split, and return the figures."""
+    import dedup
+    t0 = time.time()
+    roots, stats = dedup.clusters(poems, dedup.TANG["kind"], dedup.TANG["criteria"])
+    tr_i, va_i, members = dedup.split_by_clusters(poems, roots, is_val_position)
+    tr = [poems[i] for i in tr_i]
+    va = [poems[i] for i in va_i]
+    write("tang_train_dedup.txt", "\n".join(tr) + "\n")
+    write("tang_val_dedup.txt", "\n".join(va) + "\n")
+    sizes = collections.Counter(len(m) for m in members.values())
+    straddling = sum(1 for m in members.values()
+                     if len(set(is_val_position(i) for i in m)) == 2)
+    kind, crit = dedup.TANG["kind"], dedup.TANG["criteria"]
+    r = {"criteria": {"unit": "character, clause marks removed",
+                      "near_duplicate": [{"n": n, "containment_at_least": t} for n, t in crit]},
+         "poems_before": len(poems), "clusters": len(members),
+         "poems_after": len(tr) + len(va), "removed": len(poems) - len(tr) - len(va),
+         **stats,
+         "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())},
+         "clusters_with_members_on_both_sides_of_the_old_split": straddling,
+         "old_split": {"train": len(old_tr), "val": len(old_va)},
+         "dedup_split": {"train": len(tr), "val": len(va)},
+         "overlap_old_val_vs_old_train": dedup.overlap(old_va, old_tr, kind, crit),
+         "overlap_dedup_val_vs_dedup_train": dedup.overlap(va, tr, kind, crit),
+         "overlap_dedup_val_vs_old_train": dedup.overlap(va, old_tr, kind, crit)}
+    # the time is printed, not kept in the report, so that the report is byte-identical
+    print(f"tang dedup: {len(poems)} poems -> {len(tr) + len(va)} ({stats}); "
+          f"train {len(tr)} val {len(va)}; {time.time() - t0:.0f}s")
+    return r
+
+
+def english_check(chs, tr, va):
+    """The same check on the English chapters (and verses); the English split is not changed
+    (see data/README.md for why)."""
+    import dedup
+    kind, crit = dedup.ENGLISH["kind"], dedup.ENGLISH["criteria"]
+    roots, stats = dedup.clusters(chs, kind, crit)
+    members = collections.defaultdict(list)
+    for i, r in enumerate(roots):
+        members[r].append(i)
+    groups = [[chs[i].split("\n", 1)[0] + (" (val)" if is_val_position(i) else "") for i in m]
+              for m in members.values() if len(m) > 1]
+    train_verses = set(v for c in tr for v in c.split("\n")[2:])
+    val_verses = [v for c in va for v in c.split("\n")[2:]]
+    seen = [v for v in val_verses if v in train_verses]
+    return {"criteria": {"unit": "whitespace-separated word",
+                         "near_duplicate": [{"n": n, "containment_at_least": t} for n, t in crit]},
+            "chapters": len(chs), **stats, "near_duplicate_groups": groups,
+            "overlap_val_vs_train": dedup.overlap(va, tr, kind, crit),
+            "val_verses": len(val_verses), "val_verses_verbatim_in_train": len(seen),
+            "val_verses_verbatim_in_train_list": seen}
+
+
 def write(name, text):
     with open(os.path.join(DATA, name), "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
@@ -124,6 +192,7 @@ def main():
     write("tang_val.txt", "\n".join(va) + "\n")
     write("tang_val_slice.txt", head_lines("\n".join(va), SLICE_BYTES))
     print(f"tang: kept {len(poems)} poems, dropped {dropped}; train {len(tr)} val {len(va)}")
+    report = {"tang": tang_dedup(poems, tr, va)}
 
     chs = kjv_chapters()
     tr, va = split(chs)
@@ -133,8 +202,11 @@ def main():
     # the slice is plain text (no special tokens): the first val chapter's head
     write("english_val_slice.txt", head_lines(va[0], SLICE_BYTES))
     print(f"english: {len(chs)} chapters; train {len(tr)} val {len(va)}")
+    report["english"] = english_check(chs, tr, va)
+    with open(os.path.join(DATA, "dedup_report.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(report, f, ensure_ascii=False, indent=1)
+        f.write("\n")
 
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
     import bpe_train
     tok = bpe_train.train(tr, BPE_VOCAB, verbose=False)
     with open(os.path.join(DATA, "english_bpe.json"), "w", encoding="utf-8") as f:

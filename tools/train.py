@@ -16,6 +16,16 @@ token stream (for byte_bpe bos = eos = <|endoftext|>, so one token separates
 examples). Training windows of n_ctx+1 tokens start at random stream positions,
 or at random example starts with --align-bos.
 
+Continuing a model (more compute on a shipped model):
+  /usr/bin/python3 tools/train.py --name tang-poems --init-from models/tang-poems.json \
+      --data-format lines --train data/tang_train_dedup.txt --val data/tang_val_dedup.txt \
+      --align-bos --warmup 50 --max-tokens 20000000
+--init-from takes the config, the tokenizer and the weights from the file (the shape and
+tokenizer options are then ignored), starts a fresh AdamW with a short warm-up (--warmup),
+and, when NAME.train.json lies beside the file, carries its totals on: the new summary's
+"cumulative" block adds this run's steps, tokens and seconds to the earlier runs', "runs"
+lists every run, and the loss history continues at the cumulative step count.
+
 Outputs: models/<name>.json (weights; rewritten at every checkpoint so that a cut-short
 run still leaves a model), models/<name>.train.json (summary), docs/loss-<name>.png.
 """
@@ -331,14 +341,44 @@ def replot(summary_path, plot_dir):
     plot(os.path.join(plot_dir, f"loss-{d['name']}.png"), hist, d["name"])
 
 
-def load_model(path):
+def previous_runs(weights_path):
+    """The earlier runs of the weights in weights_path, from the NAME.train.json beside it:
+    {"cumulative": totals, "runs": [...], "history": ..., "tokenizer": ...}, or None if there
+    is no summary. Summaries written before resumable training (no "runs") count as one run
+    made of their "training" block."""
+    base = weights_path[:-5] if weights_path.endswith(".json") else weights_path
+    path = base + ".train.json"
+    if not os.path.exists(path):
+        return None
+    d = json.load(open(path, encoding="utf-8"))
+    if "runs" in d:
+        runs = d["runs"]
+    else:
+        t = d["training"]
+        runs = [{"steps": t["steps"], "tokens": t["tokens_seen"],
+                 "train_seconds": t["train_seconds"],
+                 # older summaries kept no wall time; their training loop time stands in
+                 "wall_seconds": t["train_seconds"], "train": d["data"]["train"],
+                 "init_from": None, "finished": t.get("finished", True),
+                 "command": t.get("command", "")}]
+    hist = dict(d.get("history", {}))
+    if "val_full" not in hist and "final" in d:  # as replot() does for old summaries
+        vl = d["final"]["val_loss_per_token"]
+        if hist.get("val") and abs(hist["val"][-1][1] - vl) < 1e-4:
+            hist["val"] = hist["val"][:-1]
+        hist["val_full"] = [(d["training"]["steps"], vl)]
+    return {"runs": runs, "history": hist, "tokenizer": d.get("tokenizer", {}),
+            "cumulative": {"steps": sum(r["steps"] for r in runs)}}
+
+
+def load_model(path, dropout=0.0):
     """Load a tiny-gpt weights JSON (either tensor form) into a GPT and its tokenizer."""
     d = json.load(open(path, encoding="utf-8"))
     c = d["config"]
     cfg = dict(vocab_size=c["vocab_size"], n_ctx=c["n_ctx"], n_embd=c["n_embd"],
                n_head=c["n_head"], n_layer=c["n_layer"],
                n_inner=c.get("n_inner", 4 * c["n_embd"]),
-               layer_norm_epsilon=c.get("layer_norm_epsilon", 1e-5), dropout=0.0)
+               layer_norm_epsilon=c.get("layer_norm_epsilon", 1e-5), dropout=dropout)
     model = GPT(cfg)
     state = {}
     for k, v in d["tensors"].items():
@@ -396,6 +436,11 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--max-steps", type=int, default=100000)
+    ap.add_argument("--max-tokens", type=int, default=0,
+                    help="this run's budget in training tokens (steps x batch x n_ctx); "
+                         "sets --max-steps, so the cosine schedule spans the budget")
+    ap.add_argument("--init-from", help="continue from this tiny-gpt JSON (its config, "
+                    "tokenizer and weights; a fresh optimizer and --warmup steps of warm-up)")
     ap.add_argument("--time-budget", type=float, default=0,
                     help="minutes of training; the cosine schedule is stretched over the "
                          "budget and training stops gracefully when it is used up")
@@ -428,7 +473,17 @@ def main():
             n += len(e)
         train_ex = kept
     val_ex = read_examples(args.val, args.data_format)
-    if args.tokenizer == "char":
+    init_model, prev = None, None
+    if args.init_from:
+        # the shipped weights fix the shape and the tokenizer: a char vocab rebuilt from new
+        # training text would renumber the characters under the trained embeddings
+        init_model, tok = load_model(args.init_from, dropout=args.dropout)
+        c = init_model.cfg
+        args.n_ctx, args.n_embd, args.n_head, args.n_layer, args.n_inner = (
+            c["n_ctx"], c["n_embd"], c["n_head"], c["n_layer"], c["n_inner"])
+        args.tokenizer = "char" if isinstance(tok, CharTokenizer) else "byte_bpe (from --init-from)"
+        prev = previous_runs(args.init_from)
+    elif args.tokenizer == "char":
         tok = CharTokenizer.build(train_ex, args.char_min_freq)
     else:
         tok = BpeTokenizer(json.load(open(args.tokenizer, encoding="utf-8")))
@@ -447,7 +502,9 @@ def main():
                                    "n_inner")}
     cfg_out.update(positional="learned", activation="gelu_tanh", layer_norm_epsilon=1e-5,
                    tie_word_embeddings=True)
-    model = GPT(cfg)
+    model = init_model if init_model is not None else GPT(cfg)
+    if args.max_tokens:
+        args.max_steps = math.ceil(args.max_tokens / (args.batch_size * args.n_ctx))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"params {n_params:,}", flush=True)
 
@@ -475,16 +532,31 @@ def main():
     p_path = os.path.join(args.plot_dir, f"loss-{args.name}.png")
     hist = {"train": [], "val": []}
     T = args.n_ctx
-    unit = "char" if args.tokenizer == "char" else "byte"
+    char_tok = isinstance(tok, CharTokenizer)
+    unit = "char" if char_tok else "byte"
+    # a continued run's curve goes on where the earlier runs' stopped
+    step0 = prev["cumulative"]["steps"] if prev else 0
+    if prev:
+        for k in ("train", "val", "val_full"):
+            hist[k] = [list(x) for x in prev["history"].get(k, [])]
 
     def save(final):
         t = time.time() - t_train0
+        this_run = {"steps": step, "tokens": step * args.batch_size * T,
+                    "train_seconds": round(t, 1), "wall_seconds": round(time.time() - t_start, 1),
+                    "train": os.path.relpath(args.train, ROOT), "init_from": args.init_from,
+                    "finished": final,
+                    "command": " ".join(["/usr/bin/python3"] + [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}
+        runs = (prev["runs"] if prev else []) + [this_run]
+        if prev:
+            tok_source = prev.get("tokenizer", {}).get("source", args.init_from)
+        else:
+            tok_source = (args.tokenizer if not char_tok else
+                          f"characters of the training text with frequency >= {args.char_min_freq}")
         summary = {
             "name": args.name, "params": n_params, "config": cfg_out,
-            "tokenizer": {"type": "char" if args.tokenizer == "char" else "byte_bpe",
-                          "vocab_size": vocab_size,
-                          "source": args.tokenizer if args.tokenizer != "char" else
-                          f"characters of the training text with frequency >= {args.char_min_freq}"},
+            "tokenizer": {"type": "char" if char_tok else "byte_bpe",
+                          "vocab_size": vocab_size, "source": tok_source},
             "data": {"train": os.path.relpath(args.train, ROOT), "val": os.path.relpath(args.val, ROOT),
                      "train_examples": len(train_ex), "train_tokens": int(len(train_s)),
                      "val_examples": len(val_ex), "val_tokens": int(len(val_s)),
@@ -495,7 +567,15 @@ def main():
                          "seed": args.seed, "threads": args.threads,
                          "time_budget_min": args.time_budget, "train_seconds": round(t, 1),
                          "tokens_seen": step * args.batch_size * T, "finished": final,
+                         "init_from": args.init_from, "max_tokens": args.max_tokens,
+                         "max_steps": args.max_steps,
                          "command": " ".join(["/usr/bin/python3"] + [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])},
+            # "training" above is this run alone; these add up every run of these weights
+            "cumulative": {"runs": len(runs), "steps": sum(r["steps"] for r in runs),
+                           "tokens": sum(r["tokens"] for r in runs),
+                           "train_seconds": round(sum(r["train_seconds"] for r in runs), 1),
+                           "wall_seconds": round(sum(r["wall_seconds"] for r in runs), 1)},
+            "runs": runs,
             "history": hist,
         }
         summary.update(final_metrics)
@@ -537,10 +617,10 @@ def main():
         step += 1
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if step % 25 == 0:
-            hist["train"].append((step, round(ema, 4)))
+            hist["train"].append((step0 + step, round(ema, 4)))
         if step % args.eval_interval == 0 or step == 1:
             vl = eval_stream(model, val_s, T, tok, args.eval_windows)[0]
-            hist["val"].append((step, round(vl, 4)))
+            hist["val"].append((step0 + step, round(vl, 4)))
             el = time.time() - t_train0
             print(f"step {step} lr {lr:.2e} train {ema:.4f} val {vl:.4f} "
                   f"{el:.0f}s {step/el:.2f} steps/s", flush=True)
@@ -554,7 +634,7 @@ def main():
     n_val_windows = (len(val_s) - 1) // T
     off = int(len(train_s) * 0.37)  # a fixed slice of the training stream
     tl, tu, tt, tn = eval_stream(model, train_s[off:off + n_val_windows * T + 1], T, tok)
-    hist["val_full"] = [(step, round(vl, 4))]
+    hist.setdefault("val_full", []).append((step0 + step, round(vl, 4)))
     final_metrics = {"final": {
         "train_loss_per_token": round(tl, 4), f"train_loss_per_{unit}": round(tu, 4),
         "val_loss_per_token": round(vl, 4), f"val_loss_per_{unit}": round(vu, 4),
