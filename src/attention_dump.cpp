@@ -5,6 +5,7 @@
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
+#include "index_selection.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -24,29 +25,6 @@ int AttentionDump::strongest_key(std::size_t layer_slot, std::size_t head_slot, 
   // Only keys up to the query: the masked zeros can never win, even against an all-zero row.
   return static_cast<int>(std::max_element(r.begin(), r.begin() + query + 1) - r.begin());
 }
-
-namespace {
-
-// `noun` is also the parameter's name in messages ("layer 9 is out of range ...").
-std::vector<int> resolve_indices(const std::vector<int>& wanted, int count, const std::string& noun) {
-  std::vector<int> out;
-  if (wanted.empty()) {
-    for (int i = 0; i < count; ++i) out.push_back(i);
-    return out;
-  }
-  for (const int i : wanted) {
-    if (i < 0 || i >= count)
-      throw_parameter_error(noun, noun + " " + std::to_string(i) + " is out of range: the model has " +
-                                      std::to_string(count) + " " + noun + (count == 1 ? "" : "s") +
-                                      ", numbered 0.." + std::to_string(count - 1));
-    out.push_back(i);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-}  // namespace
 
 AttentionDump capture_attention(const Model& model, std::string_view sentence, const AttentionSelection& selection) {
   const Config& c = model.config;
