@@ -1,6 +1,7 @@
 // A trace as JSON: every number in full (floats as the shortest decimal that reads back
 // as the same float).
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "attention_format.h"
 #include "tinygpt/trace.h"
@@ -63,6 +64,16 @@ nlohmann::json layer_json(const TraceLayer& l) {
 }  // namespace
 
 nlohmann::json trace_json(const Trace& t) {
+  nlohmann::json embedding = {{"token_id", t.token_id},
+                              {"positional", t.positional == Positional::learned ? "learned" : "sinusoidal"},
+                              {"token_row", vec(t.token_row)},
+                              {"position_row", vec(t.position_row)},
+                              {"sum", vec(t.sum)}};
+  if (t.positional == Positional::sinusoidal) {
+    const std::string p = std::to_string(t.position), d = std::to_string(t.sum.size());
+    embedding["formula"] = "PE[" + p + "][2i] = sin(" + p + " / 10000^(2i/" + d + ")), PE[" + p + "][2i+1] = cos(" + p +
+                           " / 10000^(2i/" + d + "))";
+  }
   nlohmann::json tokens = nlohmann::json::array(), layers = nlohmann::json::array();
   for (const TraceToken& k : t.tokens) tokens.push_back({{"id", k.id}, {"text", k.text}});
   for (const TraceLayer& l : t.layers) layers.push_back(layer_json(l));
@@ -84,12 +95,7 @@ nlohmann::json trace_json(const Trace& t) {
           {"n_layer", t.n_layer},
           {"n_head", t.n_head},
           {"head_dim", t.head_dim},
-          {"embedding",
-           {{"token_id", t.token_id},
-            {"positional", t.positional == Positional::learned ? "learned" : "sinusoidal"},
-            {"token_row", vec(t.token_row)},
-            {"position_row", vec(t.position_row)},
-            {"sum", vec(t.sum)}}},
+          {"embedding", std::move(embedding)},
           {"layers", std::move(layers)},
           {"final_ln", vec(t.final_ln)},
           {"top", tops(t.top, true)},

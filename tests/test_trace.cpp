@@ -100,6 +100,9 @@ TEST_CASE("trace: every number equals the PyTorch reference on every fixture (1e
       for (const auto& k : got["tokens"]) ids.push_back(k["id"]);
       REQUIRE(nlohmann::json(ids) == golden["input_ids"]);
       compare(got, t["expected"], "trace", 1e-5, c);
+      if (model.config.positional == Positional::sinusoidal)
+        CHECK_THAT(got["embedding"]["formula"].get<std::string>(),
+                   Contains("sin(" + std::to_string(trace.position) + " / 10000^(2i/"));
       ++traces;
       (t["expected"]["sampling"]["greedy"].get<bool>() ? greedy : sampled) += 1;
     }
