@@ -12,6 +12,7 @@
 #include "kernels.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
+#include "utf8.h"
 
 namespace tinygpt {
 namespace {
@@ -114,6 +115,7 @@ Trace trace_prediction(const Model& model, std::string_view text, const TraceOpt
   const kernels::Compute run{&kernels::ops(kernels::default_isa()), nullptr};
 
   Trace tr;
+  tr.text = utf8::sanitize(text);
   for (const auto id : ids) tr.tokens.push_back({id, model.tokenizer.token_text(id), model.tokenizer.piece(id)});
   tr.position = P;
   tr.n_layer = c.n_layer;

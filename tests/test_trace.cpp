@@ -246,3 +246,16 @@ TEST_CASE("errors: trace with a position, layer or head out of range, or nothing
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
 }
+
+TEST_CASE("errors: trace --format html needs a file, and --json contradicts another format", "[errors]") {
+  const std::string model = "-m " + quote(fixture("ref/chinese_vocab.model.json"));
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"trace 新年 " + model + " --format html", "--format html writes a page: give a file with -o FILE.html"},
+           {"trace 新年 " + model + " --format html --json", "--json contradicts --format html"}}) {
+    INFO(args);
+    const RunResult r = run_cli(args);
+    CHECK(r.exit_code == kExitUsage);
+    CHECK(r.out.empty());
+    CHECK(r.err == "tiny-gpt: error: " + message + "\n");
+  }
+}

@@ -92,6 +92,7 @@ struct TraceSampling {
 };
 
 struct Trace {
+  std::string text;                // the text as given (invalid UTF-8 shown as U+FFFD)
   std::vector<TraceToken> tokens;  // bos (when the model has one) + the text's tokens
   int position = 0;                // P
   int n_layer = 0, n_head = 0, head_dim = 0;
@@ -120,5 +121,9 @@ std::string trace_text(const Trace& trace);
 // Every number in full: {"tokens", "position", "embedding", "layers": [...], "final_ln",
 // "top", "entropy", "sampling"} (docs/how-it-works.md shows the shape).
 nlohmann::json trace_json(const Trace& trace);
+
+// One self-contained page (no network) that walks through the same steps: heatmaps of the
+// heads' weights, bar charts of the top tokens, the lens and the sampler, numbers on hover.
+std::string trace_html(const Trace& trace);
 
 }  // namespace tinygpt

@@ -26,10 +26,23 @@ struct TraceCliOptions {
   std::optional<std::uint64_t> seed;
   bool no_lens = false;
   bool json = false;
+  std::string format;  // text (default), json, html
   std::string output;
 };
 
+// text, json or html: --json is --format json; html goes to a file.
+std::string resolve_format(const TraceCliOptions& o) {
+  std::string f = o.format.empty() ? "text" : o.format;
+  if (o.json) {
+    if (!o.format.empty() && o.format != "json") throw_usage_error("--json contradicts --format " + o.format);
+    f = "json";
+  }
+  if (f == "html" && o.output.empty()) throw_usage_error("--format html writes a page: give a file with -o FILE.html");
+  return f;
+}
+
 void run(const TraceCliOptions& o) {
+  const std::string format = resolve_format(o);
   TraceOptions options = o.trace;
   options.position = o.position.value_or(-1);
   options.seed = o.seed ? *o.seed : std::random_device{}();
@@ -37,7 +50,9 @@ void run(const TraceCliOptions& o) {
   validate(options.sampler);  // a bad flag is reported before the model is read
   const Model model = load(o.model);
   const Trace trace = trace_prediction(model, o.text, options);
-  const std::string out = o.json ? dump_json(trace_json(trace)) + "\n" : trace_text(trace);
+  const std::string out = format == "json"   ? dump_json(trace_json(trace)) + "\n"
+                          : format == "html" ? trace_html(trace)
+                                             : trace_text(trace);
   if (o.output.empty()) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
@@ -76,7 +91,10 @@ void register_trace(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed for the draw (default: random; generate with the same seed draws the same)")
       ->check(whole_number(0));
   cmd->add_flag("--no-lens", o->no_lens, "Leave out the logit lens (each layer's output read as if it were the last)");
-  cmd->add_flag("--json", o->json, "Every number in full, as one JSON object");
+  cmd->add_flag("--json", o->json, "Every number in full, as one JSON object (same as --format json)");
+  cmd->add_option("--format", o->format,
+                  "text (default), json, or html: one self-contained page walking through the steps (needs -o)")
+      ->check(CLI::IsMember({"text", "json", "html"}));
   cmd->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout")->check(non_empty_path());
   cmd->callback([o] { run(*o); });
 }
