@@ -153,14 +153,14 @@ struct EmbeddingRequest {
   // The words to look at, each encoded without bos. Exactly one word is described in full
   // (its rows, and position, neighbors and similarity, which need exactly one); several
   // are for the plot. A word given twice counts once.
-  std::vector<std::string> words;
-  std::optional<int> position;           // the word's first token sits here (0..n_ctx-1)
-  std::optional<std::size_t> neighbors;  // how many nearest tokens; also how many analogy results
-  std::optional<std::string> similarity;  // a second word to compare the word with
-  std::optional<std::string> analogy;     // "A - B + C" (parse_analogy)
-  bool plot = false;                      // a 2-D PCA map of the words
-  std::size_t plot_neighbors = 0;         // with plot: add each word's nearest tokens to the map
-  bool export_table = false;              // keep the whole table for the export files
+  std::vector<std::string> words{};
+  std::optional<int> position{};            // the word's first token sits here (0..n_ctx-1)
+  std::optional<std::size_t> neighbors{};   // how many nearest tokens; also how many analogy results
+  std::optional<std::string> similarity{};  // a second word to compare the word with
+  std::optional<std::string> analogy{};     // "A - B + C" (parse_analogy)
+  bool plot = false;                        // a 2-D PCA map of the words
+  std::size_t plot_neighbors = 0;           // with plot: add each word's nearest tokens to the map
+  bool export_table = false;                // keep the whole table for the export files
 };
 
 // How many analogy results a request without `neighbors` gets.
