@@ -88,7 +88,7 @@ std::vector<AnalogyTerm> parse_analogy(std::string_view expression);
 struct Analogy {
   std::vector<WordVector> terms;  // in the order written
   std::vector<float> query;       // [D] unit vector searched for (zero when `length` is 0)
-  double length = 0;              // of the sum of the terms' signed unit vectors: 0 when they cancel out
+  double length = 0;              // of the sum of the terms' signed unit vectors: about 0 when they cancel out
   std::vector<Neighbor> results;
 };
 
@@ -205,10 +205,10 @@ struct EmbeddedSimilarity {
 
 struct EmbeddedAnalogy {
   std::string expression;
-  std::vector<int> signs;             // [terms] +1 added, -1 subtracted
-  std::vector<EmbeddedWord> terms;    // in the order written
-  std::vector<float> query;           // [D] the unit vector searched for
-  std::vector<RankedToken> results;   // best first, the terms' own tokens left out
+  std::vector<int> signs;            // [terms] +1 added, -1 subtracted
+  std::vector<EmbeddedWord> terms;   // in the order written
+  std::vector<float> query;          // [D] the unit vector searched for
+  std::vector<RankedToken> results;  // best first, the terms' own tokens left out
 };
 
 // One point of the map: a word asked for, or a token near one of them.
@@ -223,7 +223,7 @@ struct PlotPoint {
 
 struct EmbeddedPlot {
   std::size_t neighbors_per_word = 0;
-  std::vector<PlotPoint> points;       // the words in order, then the neighbours (each token once)
+  std::vector<PlotPoint> points;      // the words in order, then the neighbours (each token once)
   std::array<double, 2> explained{};  // share of the points' variance along each axis
 };
 
@@ -250,12 +250,11 @@ struct EmbeddingReport {
   std::optional<EmbeddedTable> table;  // with export_table
 };
 
-// Computes everything the request asks for, in one pass over the table. Throws
-// Error(input) for a word that cannot be encoded (word_vector), and parameter errors for
-// "position" (outside the context, for any of the word's tokens), "analogy" (malformed,
-// or terms whose unit vectors sum to zero: no direction to search) and "words"
-// (position, neighbors or similarity with other than one word). A plot needs at least
-// two points (pca_2d).
+// Computes everything the request asks for. Throws Error(input) for a word that cannot be
+// encoded (word_vector), and parameter errors for "position" (outside the context, for any
+// of the word's tokens), "analogy" (malformed, or terms whose unit vectors sum to zero: no
+// direction to search) and "words" (several, with position, neighbors or similarity). A
+// plot needs at least two points (pca_2d).
 EmbeddingReport embedding_report(const Model& model, const EmbeddingRequest& request);
 
 // ---- views of a report ------------------------------------------------------------

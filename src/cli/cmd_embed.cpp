@@ -5,7 +5,6 @@
 // the outputs only once all of them are ready.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -58,8 +57,14 @@ void check_flags(const EmbedOptions& o) {
 }
 
 EmbeddingRequest request_from(const EmbedOptions& o) {
-  return {o.words,  o.position,       o.neighbors,        o.similarity,
-          o.analogy, !o.plot.empty(), o.plot_neighbors, !o.export_dir.empty()};
+  return {.words = o.words,
+          .position = o.position,
+          .neighbors = o.neighbors,
+          .similarity = o.similarity,
+          .analogy = o.analogy,
+          .plot = !o.plot.empty(),
+          .plot_neighbors = o.plot_neighbors,
+          .export_table = !o.export_dir.empty()};
 }
 
 std::string quoted(const std::string& s) { return "\"" + utf8::sanitize(s) + "\""; }
@@ -116,7 +121,7 @@ std::vector<OutputFile> output_files(const EmbeddingReport& r, const EmbedOption
 // Every destination is checked before anything is written, and the files are renamed into
 // place together (write_together): a failure leaves the old files, never a mix of old and new.
 void write_outputs(const EmbeddingReport& r, const EmbedOptions& o, const std::vector<OutputFile>& files) {
-  if (r.plot) check_writable(o.plot);
+  if (r.plot) check_writable(o.plot);  // before the export directory is made
   const bool create = r.table && check_export_dir(o.export_dir);
   std::error_code ec;
   if (create && !fs::create_directory(o.export_dir, ec) && ec)
