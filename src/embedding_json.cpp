@@ -2,8 +2,8 @@
 // very same floats, each part under its own key.
 #include <nlohmann/json.hpp>
 
-#include "tinygpt/embedding.h"
 #include "embedding_format.h"
+#include "tinygpt/embedding.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -21,11 +21,8 @@ nlohmann::json ranking_json(const std::vector<RankedToken>& ns) {
 nlohmann::json word_json(const EmbeddedWord& w) {
   nlohmann::json norms = nlohmann::json::array();
   for (const auto& row : w.rows) norms.push_back(norm(row));
-  nlohmann::json j = {{"word", utf8::sanitize(w.word)},
-                      {"ids", w.ids},
-                      {"tokens", w.tokens},
-                      {"vectors", w.rows},
-                      {"norms", norms}};
+  nlohmann::json j = {
+      {"word", utf8::sanitize(w.word)}, {"ids", w.ids}, {"tokens", w.tokens}, {"vectors", w.rows}, {"norms", norms}};
   if (w.ids.size() > 1) j["mean"] = w.mean;
   return j;
 }
@@ -39,10 +36,8 @@ nlohmann::json position_json(const EmbeddedPosition& p) {
 }
 
 nlohmann::json similarity_json(const EmbeddedSimilarity& s) {
-  return {{"other", utf8::sanitize(s.other.word)},
-          {"ids", s.other.ids},
-          {"tokens", s.other.tokens},
-          {"cosine", s.cosine}};
+  return {
+      {"other", utf8::sanitize(s.other.word)}, {"ids", s.other.ids}, {"tokens", s.other.tokens}, {"cosine", s.cosine}};
 }
 
 // The JSON of the part that describes one word.

@@ -18,14 +18,9 @@ constexpr double kCancelled = 1e-6;
 
 std::vector<float> copy(std::span<const float> v) { return {v.begin(), v.end()}; }
 
-// JSON carries a token's text: special tokens by name, other bytes made valid UTF-8.
-std::string token_text(const Tokenizer& tok, std::int32_t id) {
-  return tok.is_special(id) ? tok.token_bytes(id) : utf8::sanitize(tok.token_bytes(id));
-}
-
 std::vector<RankedToken> ranked(const Tokenizer& tok, const std::vector<Neighbor>& ns) {
   std::vector<RankedToken> out;
-  for (const Neighbor& n : ns) out.push_back({n.id, token_text(tok, n.id), tok.piece(n.id), n.cosine});
+  for (const Neighbor& n : ns) out.push_back({n.id, tok.token_text(n.id), tok.piece(n.id), n.cosine});
   return out;
 }
 
@@ -44,7 +39,7 @@ EmbeddedWord describe(const Model& model, WordVector v) {
   const Tokenizer& tok = model.tokenizer;
   EmbeddedWord w{std::move(v.word), std::move(v.ids), {}, {}, {}, std::move(v.mean), false, {}};
   for (const auto id : w.ids) {
-    w.tokens.push_back(token_text(tok, id));
+    w.tokens.push_back(tok.token_text(id));
     w.pieces.push_back(tok.piece(id));
     w.rows.push_back(copy(model.weights.wte.row(id)));
   }
@@ -142,8 +137,7 @@ EmbeddedTable embed_table(const Model& model) {
 }
 
 // The parts that describe one word.
-void describe_word(const Model& model, const EmbeddingRequest& request, const UnitTable& table,
-                   EmbeddingReport& r) {
+void describe_word(const Model& model, const EmbeddingRequest& request, const UnitTable& table, EmbeddingReport& r) {
   const EmbeddedWord& w = r.words[0];
   if (request.position) r.position = embed_position(model, w, *request.position);
   if (request.neighbors) r.neighbors = ranked(model.tokenizer, nearest(table, w.mean, *request.neighbors, w.ids));

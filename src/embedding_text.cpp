@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "tinygpt/embedding.h"
 #include "embedding_format.h"
+#include "tinygpt/embedding.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -71,8 +71,8 @@ std::string position_text(const EmbeddedWord& w, const EmbeddedPosition& p) {
     const std::string pos = std::to_string(p.positions[i]);
     out += "\nposition " + pos + ": " + (p.learned ? "row " + pos + " of wpe (learned)" : "sinusoid PE[" + pos + "]") +
            "  norm " + fixed("%.4f", norm(p.vectors[i])) + "\n" + vector_text(p.vectors[i], "    ");
-    out += "input to block 0 = wte[" + std::to_string(w.ids[i]) + "] + " + (p.learned ? "wpe[" : "PE[") + pos +
-           "]  (" + w.pieces[i] + " at position " + pos + ")  norm " + fixed("%.4f", norm(p.inputs[i])) + "\n" +
+    out += "input to block 0 = wte[" + std::to_string(w.ids[i]) + "] + " + (p.learned ? "wpe[" : "PE[") + pos + "]  (" +
+           w.pieces[i] + " at position " + pos + ")  norm " + fixed("%.4f", norm(p.inputs[i])) + "\n" +
            vector_text(p.inputs[i], "    ");
   }
   if (!p.bos_piece.empty())

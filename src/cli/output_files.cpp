@@ -9,8 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "tinygpt/error.h"
 #include "output_file.h"
+#include "tinygpt/error.h"
 
 namespace tinygpt::cli {
 namespace {
