@@ -684,6 +684,33 @@ TEST_CASE("errors: thread counts and bench sizes out of range", "[errors]") {
   check_each(cases, 2);
 }
 
+TEST_CASE("errors: embed --position past the context, however large", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));  // n_ctx 6
+  const Cases cases = {
+      {"embed -m " + m + " a --position 6", "--position 6: the model has positions 0..5"},
+      {"embed -m " + m + " ab --position 5", "--position 5: the model has positions 0..5 and the word's 2 tokens need 5..6"},
+      // P + n - 1 once overflowed an int here, passed the check and read far outside wpe (exit 139).
+      {"embed -m " + m + " ab --position 2147483647 --no-vectors",
+       "--position 2147483647: the model has positions 0..5 and the word's 2 tokens need 2147483647..2147483648"},
+      {"embed -m " + m + " aba --position 2147483646 --json", "tokens need 2147483646..2147483648"},
+  };
+  check_each(cases, 2);
+}
+
+TEST_CASE("errors: embed --analogy whose terms cancel out", "[errors]") {
+  // The query would be the zero vector: every token scored 0, a "ranking" of the lowest ids.
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const Cases cases = {
+      {"embed -m " + m + " --analogy 'a - a'",
+       "--analogy \"a - a\": the terms' unit vectors sum to zero, so there is no direction to search"},
+      {"embed -m " + m + " --analogy 'a + b - a - b' --json", "--analogy \"a + b - a - b\": the terms' unit vectors sum to zero"},
+      {"embed -m " + m + " b --analogy '\"a\" - a' --neighbors 2", "--analogy \"\"a\" - a\": the terms' unit vectors sum"},
+  };
+  check_each(cases, 2);
+}
+
 TEST_CASE("errors: ThreadPool refuses more threads than it can use", "[errors]") {
   try {
     tinygpt::ThreadPool pool(tinygpt::ThreadPool::kMaxThreads + 1);
@@ -793,6 +820,58 @@ TEST_CASE("errors: output path is a directory", "[errors]") {
   check_error(run_cli("embed -m " + m + " a b --plot " + quote(dir)), 1, {"it is a directory"});
   check_error(run_cli("embed -m " + m + " --export " + m), 1, {"exists and is not a directory"});
   CHECK(s.entries() == std::set<std::string>{"model.json", "out.json"});
+}
+
+TEST_CASE("errors: embed writes all its files or none", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  // --export once replaced vectors.tsv and then failed on metadata.tsv, leaving a mixed set.
+  const std::string out = s.dir("out");
+  s.file("out/vectors.tsv", "old");
+  s.dir("out/metadata.tsv");
+  s.file("out/word2vec.txt", "old");
+  check_error(run_cli("embed -m " + m + " --export " + quote(out)), 1,
+              {"cannot write " + out + "/metadata.tsv: it is a directory"});
+  CHECK(read_file(out + "/vectors.tsv") == "old");
+  CHECK(read_file(out + "/word2vec.txt") == "old");
+  // --plot with a bad --export once overwrote the map and then failed.
+  const std::string map = s.file("map.svg", "old");
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + quote(s.path("missing/dir"))), 1,
+              {"cannot export to " + s.path("missing/dir") + ": the directory " + s.path("missing") + " does not exist"});
+  CHECK(read_file(map) == "old");
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + m), 1, {"exists and is not a directory"});
+  CHECK(read_file(map) == "old");
+  // And the other way round: a map that cannot be written stops the export before it starts.
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(s.path("missing/map.svg")) + " --export " +
+                      quote(s.path("new"))),
+              1, {"cannot write " + s.path("missing/map.svg") + ": No such file or directory"});
+  CHECK(s.entries() ==
+        std::set<std::string>{"model.json", "map.svg", "out", "out/vectors.tsv", "out/metadata.tsv", "out/word2vec.txt"});
+}
+
+TEST_CASE("errors: embed files failing while being written leave the old ones", "[errors]") {
+  // A file-size limit (ulimit -f, 512-byte blocks) that vectors.tsv fits under and
+  // word2vec.txt (the same numbers, plus a label on every row) does not: the map and the
+  // first two files are written before the third fails.
+  Scratch s;
+  const std::string m = quote(std::string(TINYGPT_SOURCE_DIR) + "/models/tang-poems.json");
+  const std::string ref = s.path("ref");
+  REQUIRE(run_cli("embed -m " + m + " --export " + quote(ref)).exit_code == 0);
+  const auto blocks = fs::file_size(ref + "/vectors.tsv") / 512 + 1;
+  REQUIRE(blocks * 512 < fs::file_size(ref + "/word2vec.txt"));
+  fs::remove_all(ref);
+  const std::string limit = "ulimit -f " + std::to_string(blocks) + ";";
+
+  const std::string out = s.dir("out"), map = s.file("map.svg", "old");
+  for (const char* name : {"vectors.tsv", "metadata.tsv", "word2vec.txt"}) s.file(std::string("out/") + name, "old");
+  check_error(run_sh(limit, "embed 月 日 -m " + m + " --plot " + quote(map) + " --export " + quote(out)), 1,
+              {"cannot write " + out + "/word2vec.txt: File too large"});
+  CHECK(read_file(map) == "old");
+  for (const char* name : {"vectors.tsv", "metadata.tsv", "word2vec.txt"}) CHECK(read_file(out + "/" + name) == "old");
+  // A directory the export made for itself is removed again.
+  check_error(run_sh(limit, "embed -m " + m + " --export " + quote(s.path("new"))), 1, {"File too large"});
+  CHECK(s.entries() ==
+        std::set<std::string>{"map.svg", "out", "out/vectors.tsv", "out/metadata.tsv", "out/word2vec.txt"});
 }
 
 TEST_CASE("errors: disk full while writing an output file", "[errors]") {
