@@ -1,7 +1,9 @@
 #include "tinygpt/decoder.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "tinygpt/error.h"
@@ -56,6 +58,23 @@ void attention(const kernels::Compute& run, State& s, const float* qkv, const fl
   run.pool->parallel_for(T * H, [&](int i, int thread) {
     one(i / H, i % H, s.scores.data() + static_cast<std::size_t>(thread) * s.capacity);
   });
+}
+
+// Finite weights can still overflow float32 on the way (a layer norm weight of 3e38, an
+// epsilon that is 0 in float32), and an inf or NaN would then be sampled or scored as if
+// it meant something. Checked over each layer's output (T x D values, nothing next to the
+// layer's own work) and over the logits (layer -1). `rows` rows of `width`, the first at
+// position pos0.
+void check_finite(const Model& model, const float* v, int rows, int width, int pos0, int layer) {
+  const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(width);
+  std::uint32_t bad = 0;  // branch-free so that it vectorises: all-ones exponent is inf or NaN
+  for (std::size_t i = 0; i < n; ++i) bad |= (std::bit_cast<std::uint32_t>(v[i]) & 0x7f800000u) == 0x7f800000u;
+  if (!bad) return;
+  std::size_t i = 0;
+  while (std::isfinite(v[i])) ++i;
+  const std::string what = layer < 0 ? "logits" : "activations after layer " + std::to_string(layer);
+  throw_model_error(model.path + ": the " + what + " at position " + std::to_string(pos0 + static_cast<int>(i) / width) +
+                    " are not finite (" + (std::isnan(v[i]) ? "NaN" : "inf") + "): the weights overflow float32");
 }
 
 }  // namespace
@@ -119,6 +138,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     run.ops->activate(c.activation, s.hidden.data(), T * F);
     kernels::linear(run, s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
     for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
+    check_finite(model, s.x.data(), T, D, pos0, l);
   }
   s.n_past = pos0 + T;
 
@@ -130,6 +150,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
                         c.layer_norm_epsilon);
   grow(s.logits, static_cast<std::size_t>(rows) * V);
   kernels::linear(run, s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
+  check_finite(model, s.logits.data(), rows, V, pos0 + first, -1);
   return {s.logits.data(), static_cast<std::size_t>(rows) * V};
 }
 

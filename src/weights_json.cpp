@@ -204,6 +204,7 @@ nlohmann::json Loader::parse_small(std::string_view text, const char* what) {
 }
 
 Model Loader::run() {
+  refuse_byte_order_mark(scan_.text(), where_);
   if (scan_.peek() != '{') {
     if (scan_.at_end()) throw_model_error(where_ + " is empty, not a model file");
     scan_.fail("a tiny-gpt weights file is a JSON object");
@@ -245,7 +246,7 @@ Model Loader::run() {
   if (!format_) throw_model_error(where_ + ": not a tiny-gpt weights file (no \"format\" field)");
   if (!version_) throw_model_error(where_ + ": missing \"version\" (expected 1)");
   check_version();
-  for (const auto& key : unknown) spdlog::warn("{}: ignoring unknown top-level field \"{}\"", where_, key);
+  if (!unknown.empty()) spdlog::warn("{}", unknown_fields_warning(where_, "top-level", unknown));
   if (!config_) throw_model_error(where_ + ": missing \"config\"");
   if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
   Tokenizer tokenizer = Tokenizer::from_json(*tokenizer_json_, where_);
@@ -261,8 +262,10 @@ Config Loader::parse_config(const nlohmann::json& j) {
   if (!j.is_object()) throw_model_error(where_ + ": \"config\" must be an object");
   static const std::set<std::string> known = {"vocab_size", "n_ctx", "n_embd", "n_head", "n_layer", "n_inner",
                                               "positional", "activation", "layer_norm_epsilon", "tie_word_embeddings"};
+  std::vector<std::string> unknown;
   for (const auto& [key, value] : j.items())
-    if (!known.contains(key)) spdlog::warn("{}: ignoring unknown config field \"{}\"", where_, key);
+    if (!known.contains(key)) unknown.push_back(key);
+  if (!unknown.empty()) spdlog::warn("{}", unknown_fields_warning(where_, "config", unknown));
 
   auto integer = [&](const char* key, std::optional<int> fallback) -> int {
     const auto it = j.find(key);
@@ -312,6 +315,11 @@ Config Loader::parse_config(const nlohmann::json& j) {
     if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
       throw_model_error(where_ + ": config.layer_norm_epsilon must be a positive number, found " + it->dump());
     c.layer_norm_epsilon = static_cast<float>(it->get<double>());
+    // The layer norms run in float32: 1e39 would be inf there and 1e-50 would be 0, which
+    // turns an all-zero row into NaN.
+    if (c.layer_norm_epsilon == 0 || !std::isfinite(c.layer_norm_epsilon))
+      throw_model_error(where_ + ": config.layer_norm_epsilon = " + it->dump() + " does not fit float32 (it would be " +
+                        (c.layer_norm_epsilon == 0 ? "0" : "infinite") + ")");
   }
   if (const auto it = j.find("tie_word_embeddings"); it != j.end() && !it->is_null()) {
     if (!it->is_boolean())
