@@ -21,6 +21,9 @@ Outputs (all UTF-8, LF):
 Split: deterministic, every 50th example (index % 50 == 49) goes to validation.
 
 Usage: /usr/bin/python3 tools/prepare_data.py [--poetry-dir DIR]
+       /usr/bin/python3 tools/prepare_data.py --train-text-only --out-dir DIR
+The second form writes only tang_train.txt and english_train.txt, into DIR (the test
+of the tokenizer fixture rebuilds them so, as they are not committed).
 """
 import argparse, glob, hashlib, json, os, re, subprocess, sys, tempfile
 
@@ -96,8 +99,8 @@ def split(examples):
     return tr, va
 
 
-def write(name, text):
-    with open(os.path.join(DATA, name), "w", encoding="utf-8", newline="\n") as f:
+def write(name, text, out_dir=DATA):
+    with open(os.path.join(out_dir, name), "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
 
 
@@ -112,10 +115,25 @@ def head_lines(text, nbytes):
     return "\n".join(out) + "\n"
 
 
+def write_train_text(args):
+    """The two training texts alone, exactly as main() writes them."""
+    os.makedirs(args.out_dir, exist_ok=True)
+    sep = "\n" + EOT + "\n"
+    tr, _ = split(tang_poems(get_poetry_dir(args.poetry_dir))[0])
+    write("tang_train.txt", "\n".join(tr) + "\n", args.out_dir)
+    tr, _ = split(kjv_chapters())
+    write("english_train.txt", sep.join(tr) + "\n", args.out_dir)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--poetry-dir", help="unpacked chinese-poetry npm package")
+    ap.add_argument("--train-text-only", action="store_true",
+                    help="write only tang_train.txt and english_train.txt (to --out-dir)")
+    ap.add_argument("--out-dir", default=DATA, help="with --train-text-only: where to write them")
     args = ap.parse_args()
+    if args.train_text_only:
+        return write_train_text(args)
     os.makedirs(DATA, exist_ok=True)
 
     poems, dropped = tang_poems(get_poetry_dir(args.poetry_dir))
