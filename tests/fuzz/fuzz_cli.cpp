@@ -4,10 +4,15 @@
 // exit codes all run as they do for a user. main() must return 0, 1 or 2, whatever the
 // arguments; anything else (an exception escaping, a crash, a sanitizer report) is a finding.
 //
-// No model is ever loaded and nothing is ever written: the target runs in an empty
-// scratch directory where every shipped model name resolves to an empty stub file
-// (TINYGPT_MODEL_DIR is searched first), and arguments holding '/' are skipped, so no
-// path can reach a real model, a device or a file outside the scratch directory.
+// The target runs in a scratch directory where every shipped model name resolves to an
+// empty stub file (TINYGPT_MODEL_DIR is searched first), and arguments holding '/' are
+// skipped, so no path can reach a shipped model, a device or a file outside the scratch
+// directory. One real model is there, a tiny one named "real" (tests/fixtures/broken/
+// base.model.json: 1 layer, 2 heads, n_ctx 6): with it the flags that index into a model
+// (positions, layers, heads, token counts against n_ctx) reach the forward pass, where an
+// overflow would show. It is so small that any run is quick, except `bench -r` (repetitions
+// without bound), so bench is not run on it. Files that a run writes (-o, --plot, --export)
+// are removed after it.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -18,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz_check.h"
@@ -29,6 +35,24 @@ namespace {
 
 
 constexpr std::size_t kMaxArgs = 24;
+constexpr const char* kRealModel = "real.json";
+
+bool mentions(const std::vector<std::string>& args, std::string_view what) {
+  for (const auto& a : args)
+    if (a.find(what) != std::string::npos) return true;
+  return false;
+}
+
+// Removes what the run wrote, keeping the model files the scratch directory started with.
+void remove_outputs() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> written;
+  for (const auto& entry : fs::directory_iterator(scratch, ec))
+    if (!entry.path().filename().string().ends_with(".json") || entry.path().filename().string().starts_with("."))
+      written.push_back(entry.path());
+  for (const auto& p : written) fs::remove_all(p, ec);
+}
 
 char scratch[] = "/tmp/tinygpt-fuzz-cli-XXXXXX";
 
@@ -47,6 +71,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (name.ends_with(".json")) std::ofstream(fs::path(scratch) / name).flush();  // empty: refused at once
   }
   std::ofstream(fs::path(scratch) / tinygpt::kDefaultModelName).flush();  // shipped or not
+  fs::copy_file(TINYGPT_REAL_MODEL, fs::path(scratch) / kRealModel, ec);
+  FUZZ_CHECK(!ec);
   FUZZ_CHECK(::setenv("TINYGPT_MODEL_DIR", scratch, 1) == 0);
   FUZZ_CHECK(::chdir(scratch) == 0);
   return 0;
@@ -67,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   if (!current.empty() || size == 0) args.push_back(current);
+  if (mentions(args, "bench") && mentions(args, "real")) return -1;  // see above: -r has no bound
 
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -77,5 +104,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int code = tiny_gpt_main(static_cast<int>(args.size()), argv.data());
   FUZZ_CHECK(code == 0 || code == 1 || code == 2);
   spdlog::drop_all();
+  remove_outputs();
   return 0;
 }
