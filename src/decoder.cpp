@@ -48,14 +48,15 @@ void attention(const kernels::Compute& run, State& s, const float* qkv, const fl
   };
   // Below this many multiply-adds (scores and values), one thread is quicker.
   constexpr double kMinParallelWork = 1 << 14;
-  const double work = 2.0 * T * (pos0 + T) * D;
-  if (observer || run.threads() == 1 || T * H < 2 || work < kMinParallelWork) {
+  const double work = 2.0 * T * (static_cast<double>(pos0) + T) * D;
+  const std::int64_t jobs = std::int64_t{T} * H;  // one per query and head; past an int: run them here
+  if (observer || run.threads() == 1 || jobs < 2 || jobs > INT32_MAX || work < kMinParallelWork) {
     for (int t = 0; t < T; ++t)
       for (int h = 0; h < H; ++h) one(t, h, s.scores.data());
     return;
   }
   grow(s.scores, static_cast<std::size_t>(run.threads()) * s.capacity);
-  run.pool->parallel_for(T * H, [&](int i, int thread) {
+  run.pool->parallel_for(static_cast<int>(jobs), [&](int i, int thread) {
     one(i / H, i % H, s.scores.data() + static_cast<std::size_t>(thread) * s.capacity);
   });
 }
@@ -88,8 +89,8 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
   const int D = c.n_embd, F = c.n_inner, V = c.vocab_size, hd = c.head_dim();
   const int pos0 = s.n_past;
   if (T == 0) throw_input_error("nothing to run: no tokens");
-  if (pos0 + T > s.capacity)
-    throw_input_error("sequence of " + std::to_string(pos0 + T) + " tokens does not fit the context of " +
+  if (std::int64_t{pos0} + T > s.capacity)
+    throw_input_error("sequence of " + std::to_string(std::int64_t{pos0} + T) + " tokens does not fit the context of " +
                       std::to_string(s.capacity));
   const auto uD = static_cast<std::size_t>(D);
   grow(s.x, T * uD);
@@ -135,7 +136,8 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
       kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
                           c.layer_norm_epsilon);
     kernels::linear(run, s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
-    run.ops->activate(c.activation, s.hidden.data(), T * F);
+    // Row by row: T x F can pass 2^31 (65536 positions of a 40000-wide MLP), n is an int.
+    for (int t = 0; t < T; ++t) run.ops->activate(c.activation, s.hidden.data() + static_cast<std::size_t>(t) * F, F);
     kernels::linear(run, s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
     for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
     check_finite(model, s.x.data(), T, D, pos0, l);

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +34,10 @@ int tiny_gpt_main(int argc, char** argv);
 
 namespace {
 
-
 constexpr std::size_t kMaxArgs = 24;
 constexpr const char* kRealModel = "real.json";
+
+char scratch[] = "/tmp/tinygpt-fuzz-cli-XXXXXX";
 
 bool mentions(const std::vector<std::string>& args, std::string_view what) {
   for (const auto& a : args)
@@ -43,36 +45,52 @@ bool mentions(const std::vector<std::string>& args, std::string_view what) {
   return false;
 }
 
-// Removes what the run wrote, keeping the model files the scratch directory started with.
-void remove_outputs() {
+// The scratch directory as every run must find it: an empty stub for each shipped model
+// name and for the default, the tiny real model, nothing else.
+std::map<std::string, std::uintmax_t> expected_files() {
   namespace fs = std::filesystem;
+  std::map<std::string, std::uintmax_t> files;
   std::error_code ec;
-  std::vector<fs::path> written;
-  for (const auto& entry : fs::directory_iterator(scratch, ec))
-    if (!entry.path().filename().string().ends_with(".json") || entry.path().filename().string().starts_with("."))
-      written.push_back(entry.path());
-  for (const auto& p : written) fs::remove_all(p, ec);
+  for (const auto& entry : fs::directory_iterator(TINYGPT_MODELS, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".json")) files[name] = 0;  // empty: refused at once
+  }
+  files[tinygpt::kDefaultModelName] = 0;  // shipped or not
+  files[kRealModel] = fs::file_size(TINYGPT_REAL_MODEL);
+  return files;
 }
 
-char scratch[] = "/tmp/tinygpt-fuzz-cli-XXXXXX";
+// Puts the directory back the way expected_files() says when a run changed it: outputs
+// (-o, --plot, --export) are removed, and so is a stub or the real model written over.
+void reset_scratch(const std::map<std::string, std::uintmax_t>& want) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::size_t seen = 0;
+  bool same = true;
+  for (const auto& entry : fs::directory_iterator(scratch, ec)) {
+    const auto it = want.find(entry.path().filename().string());
+    same = same && it != want.end() && entry.is_regular_file(ec) && entry.file_size(ec) == it->second;
+    ++seen;
+  }
+  if (same && seen == want.size()) return;
+  std::vector<fs::path> all;
+  for (const auto& entry : fs::directory_iterator(scratch, ec)) all.push_back(entry.path());
+  for (const auto& p : all) fs::remove_all(p, ec);
+  for (const auto& [name, size] : want) {
+    if (size == 0) std::ofstream(fs::path(scratch) / name).flush();
+    else fs::copy_file(TINYGPT_REAL_MODEL, fs::path(scratch) / name, ec);
+  }
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  namespace fs = std::filesystem;
   FUZZ_CHECK(::mkdtemp(scratch) != nullptr);
   std::atexit([] {
     std::error_code ec;
     std::filesystem::remove_all(scratch, ec);
   });
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(TINYGPT_MODELS, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.ends_with(".json")) std::ofstream(fs::path(scratch) / name).flush();  // empty: refused at once
-  }
-  std::ofstream(fs::path(scratch) / tinygpt::kDefaultModelName).flush();  // shipped or not
-  fs::copy_file(TINYGPT_REAL_MODEL, fs::path(scratch) / kRealModel, ec);
-  FUZZ_CHECK(!ec);
+  reset_scratch(expected_files());
   FUZZ_CHECK(::setenv("TINYGPT_MODEL_DIR", scratch, 1) == 0);
   FUZZ_CHECK(::chdir(scratch) == 0);
   return 0;
@@ -104,6 +122,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int code = tiny_gpt_main(static_cast<int>(args.size()), argv.data());
   FUZZ_CHECK(code == 0 || code == 1 || code == 2);
   spdlog::drop_all();
-  remove_outputs();
+  reset_scratch(expected_files());
   return 0;
 }
