@@ -1,14 +1,10 @@
 #include "tinygpt/tokenizer.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "tinygpt/error.h"
-#include "tinygpt/json_scan.h"
 #include "tinygpt/pretokenize.h"
 #include "tinygpt/utf8.h"
 
@@ -45,16 +41,9 @@ Tokenizer Tokenizer::from_json(const nlohmann::json& j, const std::string& where
   if (type == j.end() || !type->is_string())
     throw_model_error(where + ": tokenizer.type is missing (expected \"char\" or \"byte_bpe\")");
   const auto& name = type->get_ref<const std::string&>();
-  if (name != "char" && name != "byte_bpe")
-    throw_model_error(where + ": unknown tokenizer.type \"" + name + "\" (expected \"char\" or \"byte_bpe\")");
-  Tokenizer t = name == "char" ? char_from_json(j, where) : bpe_from_json(j, where);
-  // Warned about once the tokenizer has checked out, like unknown config fields.
-  static const std::set<std::string> known = {"type", "vocab", "merges", "bos_token", "eos_token", "unk_token"};
-  std::vector<std::string> unknown;
-  for (const auto& [key, value] : j.items())
-    if (!known.contains(key)) unknown.push_back(key);
-  if (!unknown.empty()) spdlog::warn("{}", unknown_fields_warning(where, "tokenizer", unknown));
-  return t;
+  if (name == "char") return char_from_json(j, where);
+  if (name == "byte_bpe") return bpe_from_json(j, where);
+  throw_model_error(where + ": unknown tokenizer.type \"" + name + "\" (expected \"char\" or \"byte_bpe\")");
 }
 
 void Tokenizer::set_specials(const nlohmann::json& j, const std::string& where) {

@@ -191,6 +191,7 @@ class Loader {
   void read_b64(const std::string& name, RawTensor& t, bool shape_known);
   void place(const std::string& name, RawTensor& t, const float* values, std::size_t count);
   Config parse_config(const nlohmann::json& j);
+  void warn_unknown_tokenizer_fields(const nlohmann::json& j);
   Model assemble(Config config, Tokenizer tokenizer);
   std::uint64_t claim(const std::string& name, std::uint64_t count);
 };
@@ -250,12 +251,23 @@ Model Loader::run() {
   if (!config_) throw_model_error(where_ + ": missing \"config\"");
   if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
   Tokenizer tokenizer = Tokenizer::from_json(*tokenizer_json_, where_);
+  warn_unknown_tokenizer_fields(*tokenizer_json_);
   // Nothing could be encoded or sampled (and sampling over zero ids has no answer).
   if (tokenizer.size() == 0) throw_model_error(where_ + ": tokenizer.vocab is empty");
   if (tokenizer.size() > config_->vocab_size)
     throw_model_error(where_ + ": the tokenizer has " + std::to_string(tokenizer.size()) +
                       " entries but config.vocab_size is " + std::to_string(config_->vocab_size));
   return assemble(*config_, std::move(tokenizer));
+}
+
+// Once the tokenizer has checked out, like the config's unknown fields (which would
+// otherwise be silently ignored: a misspelt "eos_tokn" loses the end token).
+void Loader::warn_unknown_tokenizer_fields(const nlohmann::json& j) {
+  static const std::set<std::string> known = {"type", "vocab", "merges", "bos_token", "eos_token", "unk_token"};
+  std::vector<std::string> unknown;
+  for (const auto& [key, value] : j.items())
+    if (!known.contains(key)) unknown.push_back(key);
+  if (!unknown.empty()) spdlog::warn("{}", unknown_fields_warning(where_, "tokenizer", unknown));
 }
 
 Config Loader::parse_config(const nlohmann::json& j) {

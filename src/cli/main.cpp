@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "tinygpt/error.h"
+#include "tinygpt/kernels.h"
 #include "tinygpt/utf8.h"
 
 namespace {
@@ -92,6 +93,19 @@ void report(std::string_view message) {
   line.message(message);
 }
 
+// The library reads TINYGPT_KERNELS and takes the best kernels the CPU has for any value it
+// does not know; a typo (TINYGPT_KERNELS=protable) would then measure the wrong ones unnoticed.
+void warn_about_kernels_variable() {
+  const char* env = std::getenv("TINYGPT_KERNELS");
+  const std::string_view want = env ? env : "";
+  if (want.empty() || want == "auto" || want == "avx2" || want == "portable" || want == "scalar") return;
+  std::string shown;  // short, printable ASCII: the value goes into a log line
+  for (const char c : want.substr(0, 40)) shown += (c >= 0x20 && c < 0x7F) ? c : '?';
+  if (want.size() > 40) shown += "...";
+  spdlog::warn("TINYGPT_KERNELS={} is not one of auto, avx2, portable: using {}", shown,
+               tinygpt::kernels::to_string(tinygpt::kernels::default_isa()));
+}
+
 // An exception escaped where none may (a destructor, a worker thread, a second exception
 // while one unwinds), most often memory running out: one line and exit 1, not abort().
 [[noreturn]] void on_terminate() noexcept {
@@ -132,6 +146,7 @@ int main(int argc, char** argv) {
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::info);
+  warn_about_kernels_variable();
 
   CLI::App app{"tiny-gpt: run a small GPT-style decoder and look inside it"};
   app.set_version_flag("--version", "tiny-gpt 0.1.0");

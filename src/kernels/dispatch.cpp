@@ -1,10 +1,7 @@
 // Which kernels run: chosen once from the CPU and TINYGPT_KERNELS; and the threaded
 // linear layer on top of whichever table was chosen.
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdlib>
-#include <string>
 #include <string_view>
 
 #include "implementations.h"
@@ -13,17 +10,6 @@
 #include "tinygpt/thread_pool.h"
 
 namespace tinygpt::kernels {
-
-namespace {
-
-// The variable's value as it can safely go into a log line: short, printable ASCII.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char c : s.substr(0, 40)) out += (c >= 0x20 && c < 0x7F) ? c : '?';
-  return s.size() > 40 ? out + "..." : out;
-}
-
-}  // namespace
 
 const char* to_string(Isa isa) {
   switch (isa) {
@@ -57,11 +43,7 @@ Isa default_isa() {
     const char* env = std::getenv("TINYGPT_KERNELS");
     const std::string_view want = env ? env : "";
     if (want == "portable" || want == "scalar") return Isa::portable;
-    const Isa best = cpu_supports(Isa::avx2) ? Isa::avx2 : Isa::portable;
-    // A typo (TINYGPT_KERNELS=protable) would otherwise measure the wrong kernels unnoticed.
-    if (!want.empty() && want != "auto" && want != "avx2")
-      spdlog::warn("TINYGPT_KERNELS={} is not one of auto, avx2, portable: using {}", printable(want), to_string(best));
-    return best;
+    return cpu_supports(Isa::avx2) ? Isa::avx2 : Isa::portable;
   }();
   return chosen;
 }
