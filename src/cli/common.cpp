@@ -4,9 +4,12 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 
 #include "model_path.h"
+#include "output_file.h"
 #include "thread_pool.h"
+#include "tinygpt/error.h"
 
 namespace tinygpt::cli {
 
@@ -20,6 +23,37 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("--max-ctx", o.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
       ->check(whole_number(1))
       ->capture_default_str();
+}
+
+void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model) {
+  if (output.empty()) return;
+  std::string path;
+  try {
+    path = resolve_model_path(model.model);
+  } catch (const Error&) {
+    return;  // no such model: it cannot be the output, and loading it says what is wrong
+  }
+  if (same_file(output, path))
+    throw_usage_error(std::string(flag) + " " + output + " is the model file " + path + ": refusing to write over it");
+}
+
+void require(const CLI::App& cmd, const std::string& name) {
+  if (cmd.count(name) == 0) throw CLI::RequiredError(name);
+}
+
+CLI::Validator fits_float() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        double v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc::result_out_of_range) return s + " is beyond the range of a float";
+        if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return {};  // CLI11 and the range check say
+        const float f = static_cast<float>(v);
+        if (std::isinf(f)) return s + " is too large for a float (at most 3.4e38)";
+        if (f == 0 && v != 0) return s + " is too small for a float (it would be 0)";
+        return {};
+      },
+      "FLOAT");
 }
 
 CLI::Validator whole_number(std::uint64_t min, std::uint64_t max) {
