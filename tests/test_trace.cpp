@@ -84,7 +84,7 @@ std::vector<std::string> trace_goldens() {
 
 }  // namespace
 
-TEST_CASE("trace: every number equals the PyTorch reference on every fixture (1e-5; lens 1e-4)", "[trace]") {
+TEST_CASE("trace: every number equals the PyTorch reference on every fixture (1e-5, the lens 1e-4)", "[trace]") {
   const auto files = trace_goldens();
   REQUIRE(files.size() == 8);  // learned and sinusoidal, gelu/gelu_tanh/relu, tied and untied, 1 to 4 heads
   Compared c;
@@ -163,7 +163,7 @@ TEST_CASE("trace: each head's weights are attention-dump's row for the position"
   }
 }
 
-TEST_CASE("trace: --layer and --head keep only those; parameters out of range name themselves", "[trace]") {
+TEST_CASE("trace: --layer and --head keep only those, and parameters out of range name themselves", "[trace]") {
   const Model model = load_model(fixture("ref/gelu_3layer_4head.model.json"));
   TraceOptions o;
   o.layers = {2, 0};
