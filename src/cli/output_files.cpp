@@ -26,24 +26,6 @@ fs::path parent_of(const std::string& path) {
   return p.has_parent_path() ? p.parent_path() : fs::path(".");
 }
 
-// Ctrl-C and friends wait until every staging directory is renamed or removed, as
-// write_file_atomically makes them wait for its one temporary file.
-class HoldSignals {
- public:
-  HoldSignals() {
-    sigset_t held;
-    sigemptyset(&held);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&held, sig);
-    ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
-  }
-  ~HoldSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  HoldSignals(const HoldSignals&) = delete;
-  HoldSignals& operator=(const HoldSignals&) = delete;
-
- private:
-  sigset_t previous_;
-};
-
 // A file written into its own staging directory, waiting to be renamed over its target.
 struct Staged {
   std::string dir;   // .NAME.tmp-XXXXXX beside the target

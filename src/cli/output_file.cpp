@@ -15,25 +15,17 @@
 
 namespace tinygpt {
 
+HoldSignals::HoldSignals() {
+  sigset_t held;
+  sigemptyset(&held);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&held, sig);
+  ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
+}
+
+HoldSignals::~HoldSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
 namespace {
 
-// Holds Ctrl-C and friends back while the temporary file exists, so that an interrupted
-// write still removes it (or finishes the rename) before the signal takes effect.
-class HoldSignals {
- public:
-  HoldSignals() {
-    sigset_t held;
-    sigemptyset(&held);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&held, sig);
-    ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
-  }
-  ~HoldSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  HoldSignals(const HoldSignals&) = delete;
-  HoldSignals& operator=(const HoldSignals&) = delete;
-
- private:
-  sigset_t previous_;
-};
 
 [[noreturn]] void fail(const std::string& path, int err) {
   throw_io_error("cannot write " + path + ": " + std::strerror(err));
