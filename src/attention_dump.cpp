@@ -39,8 +39,8 @@ void check_size(const AttentionDump& d, const AttentionSelection& selection) {
   throw Error(ErrorKind::input,
               "the dump would hold " + count + " values (" + std::to_string(d.layers.size()) + " layers x " +
                   std::to_string(d.heads.size()) + " heads x " + std::to_string(d.n_tokens()) + "^2 tokens" +
-                  (selection.qkv ? ", with q, k and v" : "") + "), more than max_values = " +
-                  std::to_string(selection.max_values) + ": pick fewer layers or heads, a shorter sentence, or raise the limit",
+                  (selection.qkv ? ", with q, k and v" : "") + "), more than the limit of " +
+                  std::to_string(selection.max_values) + ": pick fewer layers or heads, a shorter sentence, or raise max_values",
               "max_values");
 }
 

@@ -812,8 +812,8 @@ TEST_CASE("errors: attention-dump larger than its limit", "[errors]") {
   const std::string m = quote(s.file("wide.json", wide_model(64, 64, 128)));
   const std::string sentence = std::string(100, 'a');
   check_error(run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --json"), 1,
-              {"the dump would hold 41783296 values (64 layers x 64 heads x 101^2 tokens), more than max_values = 4194304",
-               "raise the limit with --max-values"});
+              {"the dump would hold 41783296 values (64 layers x 64 heads x 101^2 tokens), more than the limit of 4194304",
+               "or raise --max-values"});
   check_error(run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --head 0 --json --include-qkv --max-values 10000"), 1,
               {"the dump would hold 672256 values (64 layers x 1 heads x 101^2 tokens, with q, k and v)"});
   // What the limit lets through works: one head of each layer.
@@ -1060,6 +1060,7 @@ TEST_CASE("errors: flag values beyond float32 are quoted as given", "[errors]") 
       {"--temperature 1e400", "--temperature: 1e400 is beyond the range of a float"},
   };
   check_each(cases, 2, g);
+  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --top-p 1e-300"), 2, {"--top-p: 1e-300 is too small for a float"});
 }
 
 TEST_CASE("errors: empty items in --layer and --head", "[errors]") {
@@ -1073,6 +1074,7 @@ TEST_CASE("errors: empty items in --layer and --head", "[errors]") {
       {"--head x", "--head: \"x\" is not a list of numbers"},
   };
   check_each(cases, 2, a);
+  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --head 0,,1"), 2, {"--head: \"0,,1\" is not a list of numbers"});
   const auto ok = run_cli(a + "--layer 0 --head 1,0 --head 1 --json");
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Contains("\"heads\":[0,1]"));
@@ -1087,6 +1089,7 @@ TEST_CASE("errors: an unknown flag is named before a missing argument", "[errors
       {"attention-dump -m " + m + " -x", "The following argument was not expected: -x"},
       {"tokenize -m " + m + " -x", "The following argument was not expected: -x"},
       {"perplexity -m " + m + " -x", "The following argument was not expected: -x"},
+      {"trace -m " + m + " -x", "The following argument was not expected: -x"},
       {"attention-dump -m " + m, "sentence is required"},
       {"tokenize -m " + m, "text is required"},
       {"perplexity -m " + m, "--file is required"},
@@ -1309,6 +1312,7 @@ TEST_CASE("errors: an output that is the model file", "[errors]") {
       {"attention-dump -m " + m + " ab -o " + quote(s.path("hard.json")), "is the model file"},   // a hard link
       {"attention-dump -m " + quote(s.path("link.json")) + " ab -o " + m, "is the model file"},
       {"attention-dump -m " + m + " 'not in the vocabulary' -o " + m, "is the model file"},  // before anything else
+      {"trace -m " + m + " ab -o " + quote(s.path("link.json")), "is the model file"},
   };
   check_each(cases, 2);
   CHECK(read_file(model) == base());

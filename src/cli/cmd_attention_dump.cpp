@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -56,43 +55,14 @@ std::string resolve_format(const AttentionDumpOptions& o) {
   return f;
 }
 
-// "0,2" and repeated flags as numbers. Split here rather than by CLI11, which drops empty
-// items: "0,,1" and "" would pass as "0,1" and nothing. Ranges are checked against the model.
-std::vector<int> numbers(const std::vector<std::string>& given, const char* flag) {
-  std::vector<int> out;
-  for (const std::string& list : given) {
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t end = std::min(list.find(',', start), list.size());
-      const std::string item = list.substr(start, end - start);
-      int v = 0;
-      const auto [stop, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-      if (item.empty() || ec != std::errc() || stop != item.data() + item.size())
-        throw_usage_error(std::string(flag) + ": \"" + list + "\" is not a list of numbers like 0,2" +
-                          (item.empty() ? " (an empty item)" : ""));
-      out.push_back(v);
-      if (end == list.size()) break;
-      start = end + 1;
-    }
-  }
-  return out;
-}
-
 void run(const CLI::App& cmd, const AttentionDumpOptions& o) {
   require(cmd, "sentence");
   const std::string format = resolve_format(o);
   refuse_output_over_model(o.output, "--output", o.model);
-  const std::vector<int> layers = numbers(o.layers, "--layer"), heads = numbers(o.heads, "--head");
+  const std::vector<int> layers = index_list(o.layers, "--layer"), heads = index_list(o.heads, "--head");
   const Model model = load(o.model);
   AttentionSelection selection{layers, heads, o.include_qkv, o.max_values};
-  const AttentionDump dump = [&] {
-    try {
-      return capture_attention(model, o.sentence, selection);
-    } catch (const Error& e) {
-      if (e.parameter() != "max_values") throw;
-      throw Error(e.kind(), std::string(e.what()) + " with --max-values", e.parameter());
-    }
-  }();
+  const AttentionDump dump = capture_attention(model, o.sentence, selection);
   spdlog::debug("captured {} layer(s) x {} head(s) over {} tokens", dump.layers.size(), dump.heads.size(),
                 dump.n_tokens());
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -39,6 +40,26 @@ void refuse_output_over_model(const std::string& output, const char* flag, const
 
 void require(const CLI::App& cmd, const std::string& name) {
   if (cmd.count(name) == 0) throw CLI::RequiredError(name);
+}
+
+std::vector<int> index_list(const std::vector<std::string>& given, const char* flag) {
+  std::vector<int> out;
+  for (const std::string& list : given) {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t end = std::min(list.find(',', start), list.size());
+      const std::string item = list.substr(start, end - start);
+      int v = 0;
+      const auto [stop, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+      if (item.empty() || ec != std::errc() || stop != item.data() + item.size())
+        throw_usage_error(std::string(flag) + ": \"" + list + "\" is not a list of numbers like 0,2" +
+                          (item.empty() ? " (an empty item)" : ""));
+      out.push_back(v);
+      if (end == list.size()) break;
+      start = end + 1;
+    }
+  }
+  return out;
 }
 
 CLI::Validator fits_float() {

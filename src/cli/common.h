@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tinygpt/model.h"
 #include "tinygpt/load.h"
@@ -27,6 +28,11 @@ void refuse_output_over_model(const std::string& output, const char* flag, const
 // it looks for arguments it does not know, so `generate -x` would say "prompt is required"
 // instead of naming -x. Their callbacks call this first instead, for CLI11's own message.
 void require(const CLI::App& cmd, const std::string& name);
+
+// --layer and --head as given ("0,2", repeated flags) as numbers. Split here rather than by
+// CLI11, which drops empty items: "0,,1" and "" would pass as "0,1" and nothing. A usage
+// error names `flag`; ranges are checked against the model later.
+std::vector<int> index_list(const std::vector<std::string>& given, const char* flag);
 
 // For --temperature and --top-p: a number that float32 cannot hold (1e308 would become
 // inf, 1e-300 would become 0) is refused as written, not as the float it would become.
