@@ -1431,3 +1431,64 @@ TEST_CASE("errors: text that XML 1.0 cannot hold, in SVG and HTML", "[errors]") 
   CHECK_THAT(read_file(plot), Contains("\xEF\xBF\xBD\xEF\xBF\xBD"));
   CHECK_FALSE(holds_nonchar(read_file(plot)));
 }
+
+TEST_CASE("errors: embed's outputs over the model, a symlink, a FIFO, a device, a 0600 file", "[errors]") {
+  // embed stages its files and renames them into place together; it once replaced the model
+  // (`embed a b -m m.json --plot m.json`), a symlink and a device node with a regular file,
+  // and reset a replaced file's mode.
+  Scratch s;
+  const std::string model = s.file("model.json", base());
+  const std::string m = quote(model);
+  fs::create_symlink("model.json", s.path("link.json"));
+  const Cases over_model = {
+      {"embed a b -m " + m + " --plot " + m, "--plot " + model + " is the model file " + model + ": refusing to write over it"},
+      {"embed a b -m " + m + " --plot " + quote(s.path("link.json")), "is the model file"},
+  };
+  check_each(over_model, 2);
+  fs::create_directory(s.path("ex"));
+  fs::create_symlink("../model.json", s.path("ex/vectors.tsv"));
+  check_error(run_cli("embed -m " + m + " --export " + quote(s.path("ex"))), 2, {"--export", "is the model file"});
+  CHECK(read_file(model) == base());
+
+  const std::string plot = "embed a b -m " + m + " --plot ";
+  // A symlink is followed (the link stays a link) and the file it names keeps its mode.
+  s.file("map.svg", "old");
+  REQUIRE(::chmod(s.path("map.svg").c_str(), 0600) == 0);
+  fs::create_symlink("map.svg", s.path("map-link.svg"));
+  CHECK(run_cli(plot + quote(s.path("map-link.svg"))).exit_code == 0);
+  CHECK(fs::is_symlink(s.path("map-link.svg")));
+  CHECK_THAT(read_file(s.path("map.svg")), Contains("<svg"));
+  struct stat st {};
+  REQUIRE(::stat(s.path("map.svg").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+
+  // A FIFO is written to and stays a FIFO (held open here so that the write does not wait).
+  const std::string fifo = s.path("pipe.svg");
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  const int fd = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);
+  REQUIRE(fd >= 0);
+  const auto r = run_sh("timeout 20", plot + quote(fifo));
+  char buf[65536];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  CHECK(r.exit_code == 0);
+  REQUIRE(n > 0);
+  CHECK_THAT(std::string(buf, static_cast<std::size_t>(n)), Contains("<svg"));
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  std::set<std::string> expected = {"model.json", "link.json", "ex", "ex/vectors.tsv", "map.svg", "map-link.svg",
+                                    "pipe.svg"};
+
+  // A character device (a copy of /dev/null made here) is written to and stays a device,
+  // also beside the export set.
+  if (::geteuid() == 0 && ::mknod(s.path("null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)) == 0) {
+    CHECK(run_cli(plot + quote(s.path("null")) + " --export " + quote(s.path("ex2"))).exit_code == 0);
+    REQUIRE(::lstat(s.path("null").c_str(), &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+    CHECK(fs::is_regular_file(s.path("ex2/word2vec.txt")));
+    expected.insert({"null", "ex2", "ex2/vectors.tsv", "ex2/metadata.tsv", "ex2/word2vec.txt"});
+  } else {
+    WARN("no character device made (not root, or the file system refuses device nodes): that part is not checked");
+  }
+  CHECK(s.entries() == expected);
+}

@@ -113,8 +113,10 @@ std::vector<OutputFile> output_files(const EmbeddingReport& r, const EmbedOption
   std::vector<OutputFile> files;
   if (r.plot) files.push_back({o.plot, embedding_map_svg(r)});
   if (r.table)
-    for (NamedFile& f : embedding_export_files(r))
+    for (NamedFile& f : embedding_export_files(r)) {
       files.push_back({(fs::path(o.export_dir) / f.name).string(), std::move(f.content)});
+      refuse_output_over_model(files.back().path, "--export", o.model);  // nothing is written yet
+    }
   return files;
 }
 
@@ -137,6 +139,7 @@ void write_outputs(const EmbeddingReport& r, const EmbedOptions& o, const std::v
 
 void run(const EmbedOptions& o) {
   check_flags(o);
+  refuse_output_over_model(o.plot, "--plot", o.model);  // before anything is read or computed
   const Model model = load(o.model);
   const EmbeddingReport report = embedding_report(model, request_from(o));
   log_notes(report);

@@ -56,22 +56,6 @@ void write_in_place(const std::string& path, std::string_view content, bool trun
   if (err != 0) fail(path, err);
 }
 
-// The file a path ends at once every symlink in its last component is followed (the path
-// itself when it is no symlink, or when the chain ends at a name that does not exist yet).
-std::string final_target(const std::string& path) {
-  namespace fs = std::filesystem;
-  fs::path p(path);
-  for (int hops = 0; hops < 40; ++hops) {  // Linux's own limit
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p.string();
-    std::error_code ec;
-    const fs::path to = fs::read_symlink(p, ec);
-    if (ec) fail(path, ec.value());
-    p = to.is_absolute() ? to : p.parent_path() / to;
-  }
-  fail(path, ELOOP);
-}
-
 // The temporary file beside `target`, removed again unless it was renamed into place.
 // Created with 0666 so that the kernel applies the umask, as it would to a new file.
 class TempFile {
@@ -150,6 +134,20 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   // A link that names no path of the file (/proc/self/fd/N of a deleted file): write through it.
   if (exists && !same) return write_in_place(path, content, true);
   replace(target, path, content, exists ? &st : nullptr);
+}
+
+std::string final_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  for (int hops = 0; hops < 40; ++hops) {  // Linux's own limit
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p.string();
+    std::error_code ec;
+    const fs::path to = fs::read_symlink(p, ec);
+    if (ec) fail(path, ec.value());
+    p = to.is_absolute() ? to : p.parent_path() / to;
+  }
+  fail(path, ELOOP);
 }
 
 bool same_file(const std::string& a, const std::string& b) {

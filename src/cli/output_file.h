@@ -15,6 +15,11 @@ namespace tinygpt {
 // place, never replaced; a directory or a block device is refused.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// The file a path ends at once every symlink in its last component is followed (the path
+// itself when it is no symlink, or when the chain ends at a name that does not exist yet):
+// where a replacement must be renamed to, so that a link stays a link.
+std::string final_target(const std::string& path);
+
 // True when both paths name one existing file (the same device and inode, symlinks
 // followed): an output that would be written over an input.
 bool same_file(const std::string& a, const std::string& b);

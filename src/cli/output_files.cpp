@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "output_file.h"
 #include "tinygpt/error.h"
@@ -38,13 +39,20 @@ void discard(const Staged& s) {
   fs::remove_all(s.dir, ec);
 }
 
-Staged stage(const OutputFile& f) {
-  const std::string name = fs::path(f.path).filename().string();
-  std::string dir = (parent_of(f.path) / ("." + name + ".tmp-XXXXXX")).string();
+// Beside the file the path ends at (symlinks followed), with the mode and owner of the file
+// it replaces, as write_file_atomically does for one file.
+Staged stage(const OutputFile& f, const struct stat* old) {
+  const std::string target = final_target(f.path);
+  const std::string name = fs::path(target).filename().string();
+  std::string dir = (parent_of(target) / ("." + name + ".tmp-XXXXXX")).string();
   if (::mkdtemp(dir.data()) == nullptr) cannot_write(f.path, errno);
-  Staged s{dir, (fs::path(dir) / name).string(), f.path};
+  Staged s{dir, (fs::path(dir) / name).string(), target};
   try {
     write_file_atomically(s.file, f.content);
+    // Owner first: a chown clears set-id bits, which the chmod then restores. Only root may
+    // give a file away (EPERM otherwise).
+    if (old && ::chown(s.file.c_str(), old->st_uid, old->st_gid) != 0 && errno != EPERM) cannot_write(f.path, errno);
+    if (old && ::chmod(s.file.c_str(), old->st_mode & 07777) != 0) cannot_write(f.path, errno);
   } catch (const Error& e) {
     discard(s);
     // Name the file the user asked for, not its staging copy.
@@ -69,11 +77,24 @@ void check_writable(const std::string& path) {
 }
 
 void write_together(const std::vector<OutputFile>& files) {
-  for (const OutputFile& f : files) check_writable(f.path);
+  // What is at each target decides how it is written: a regular file (or none) is staged and
+  // renamed into place; a FIFO or a character device (/dev/null) is written to, after the
+  // renames, never replaced; a block device is refused.
+  std::vector<std::optional<struct stat>> old(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    check_writable(files[i].path);
+    struct stat st {};
+    if (::stat(files[i].path.c_str(), &st) != 0) continue;
+    if (S_ISBLK(st.st_mode))
+      throw_io_error("cannot write " + files[i].path + ": it is a block device (a disk), not a file to write a result into");
+    old[i] = st;
+  }
+  auto in_place = [&](std::size_t i) { return old[i] && !S_ISREG(old[i]->st_mode); };
   const HoldSignals hold;
   std::vector<Staged> staged;
   try {
-    for (const OutputFile& f : files) staged.push_back(stage(f));
+    for (std::size_t i = 0; i < files.size(); ++i)
+      if (!in_place(i)) staged.push_back(stage(files[i], old[i] ? &*old[i] : nullptr));
   } catch (...) {
     for (const Staged& s : staged) discard(s);
     throw;
@@ -86,6 +107,8 @@ void write_together(const std::vector<OutputFile>& files) {
     }
     discard(staged[i]);  // its directory, empty now
   }
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (in_place(i)) write_file_atomically(files[i].path, files[i].content);
 }
 
 }  // namespace tinygpt::cli

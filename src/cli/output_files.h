@@ -19,7 +19,10 @@ void check_writable(const std::string& path);
 // Checks every target, writes each file (write_file_atomically) into a temporary directory
 // beside its target (.NAME.tmp-XXXXXX), and only when all are written renames them into
 // place. A failure before the renames removes what was written and leaves every target as
-// it was; the renames stay within a directory, so they need no space.
+// it was; the renames stay within a directory, so they need no space. As for one file
+// (write_file_atomically): a symlink is followed and stays a link, a replaced file keeps
+// its mode and owner, a FIFO or character device is written in place (last), a block
+// device is refused.
 void write_together(const std::vector<OutputFile>& files);
 
 }  // namespace tinygpt::cli
