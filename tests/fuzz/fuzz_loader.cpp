@@ -6,8 +6,6 @@
 // loads is checked against its config and run through the decoder for a few tokens, so
 // odd but valid shapes (one head, head_dim 1, padded vocabularies) reach the forward pass,
 // whose logits must be finite (or the pass refuses the model: huge weights overflow).
-#include <spdlog/spdlog.h>
-
 #include <cstddef>
 #include <cstdio>
 #include <cstdint>
@@ -37,11 +35,6 @@ void check_model(const tinygpt::Model& m, const tinygpt::LoadOptions& limits) {
 }
 
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  spdlog::set_level(spdlog::level::off);  // "ignoring unknown field" warnings would flood the log
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   tinygpt::LoadOptions limits;

@@ -6,8 +6,6 @@
 // error, and for byte_bpe only on invalid UTF-8), decode what it encoded back to the same
 // bytes, and decode the input read as arbitrary ids. UTF-8: sanitize gives valid UTF-8 and
 // the streaming decoder, fed the input in pieces, gives exactly what sanitize gives.
-#include <spdlog/spdlog.h>
-
 #include <cstddef>
 #include <cstdio>
 #include <cstdint>
@@ -92,7 +90,6 @@ void fuzz_utf8(std::string_view text, std::uint8_t chunking) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  spdlog::set_level(spdlog::level::off);
   const std::string gpt2 = std::string(TINYGPT_FIXTURES) + "/tokenizer/gpt2/";
   subjects().push_back({from_model("ref/chinese_vocab.model.json"), true});
   subjects().push_back({from_model("ref/unk_token.model.json"), false});
