@@ -39,6 +39,8 @@ MappedFile::~MappedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void MappedFile::advise_reuse() { ::madvise(const_cast<char*>(data_), size_, MADV_NORMAL); }
+
 void MappedFile::release_before(std::size_t offset) {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t end = offset / page * page;
