@@ -8,6 +8,7 @@
 
 #include "architecture.h"
 #include "hf_gpt2.h"
+#include "hf_tokenizer_json.h"
 #include "input_file.h"
 #include "json_scan.h"
 #include "mapped_file.h"
@@ -19,19 +20,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uint64_t kMaxConfigBytes = std::uint64_t{1} << 20;  // config.json is a few hundred bytes
+constexpr std::uint64_t kMaxConfigBytes = std::uint64_t{1} << 20;       // config.json is a few hundred bytes
+constexpr std::uint64_t kMaxTokenizerBytes = std::uint64_t{256} << 20;  // GPT-2's is 1.4 MB, large vocabularies' 20 MB
 
 bool is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
 }
 
-nlohmann::json read_config_json(const std::string& path) {
+nlohmann::json read_json_file(const std::string& path, std::uint64_t max_bytes) {
   try {
-    return parse_json_unique_keys(read_input_file(path, kMaxConfigBytes, ErrorKind::model), path);
+    return parse_json_unique_keys(read_input_file(path, max_bytes, ErrorKind::model), path);
   } catch (const nlohmann::json::exception& e) {
     throw_model_error(path + ": not valid JSON (" + e.what() + ")");
   }
+}
+
+Tokenizer read_tokenizer_json(const std::string& path, const HfGpt2Config& config) {
+  const nlohmann::json j = read_json_file(path, kMaxTokenizerBytes);
+  return Tokenizer::from_json(byte_bpe_from_tokenizer_json(j, config.bos_token_id, config.eos_token_id, path), path);
 }
 
 bool same_tensor(const SafetensorsTensor& a, const SafetensorsTensor& b) {
@@ -74,8 +81,11 @@ HfCheckpointFiles find_hf_checkpoint(const std::string& path) {
     throw_model_error(path + ": no model.safetensors in the checkpoint folder");
   }
   if (!is_file(f.vocab) || !is_file(f.merges)) {
-    const std::string found = is_file(dir / "tokenizer.json") ? " (tokenizer.json alone is not read yet)" : "";
-    throw_model_error(dir.string() + " has no tokenizer: it needs vocab.json and merges.txt" + found);
+    f.vocab.clear();
+    f.merges.clear();
+    f.tokenizer_json = (dir / "tokenizer.json").string();
+    if (!is_file(f.tokenizer_json))
+      throw_model_error(dir.string() + " has no tokenizer: it needs vocab.json and merges.txt, or tokenizer.json");
   }
   return f;
 }
@@ -99,14 +109,17 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
     const auto wte = chosen.find("wte.weight");
     lm_head = wte != chosen.end() && same_tensor(*lm->second, *wte->second) ? LmHead::same_as_wte : LmHead::different;
   }
-  const HfGpt2Config hf = config_from_hf_gpt2(read_config_json(files.config), lm_head, files.config, options);
+  const HfGpt2Config hf =
+      config_from_hf_gpt2(read_json_file(files.config, kMaxConfigBytes), lm_head, files.config, options);
   const Config& config = hf.config;
   // A tied model's lm_head.weight is a copy of wte.weight that the engine does not need.
   if (config.tie_word_embeddings) chosen.erase("lm_head.weight");
 
-  Tokenizer tokenizer = Tokenizer::from_gpt2_files(files.vocab, files.merges);
+  const std::string& tokenizer_file = files.tokenizer_json.empty() ? files.vocab : files.tokenizer_json;
+  Tokenizer tokenizer = files.tokenizer_json.empty() ? Tokenizer::from_gpt2_files(files.vocab, files.merges)
+                                                     : read_tokenizer_json(files.tokenizer_json, hf);
   if (tokenizer.size() > config.vocab_size)
-    throw_model_error(files.vocab + " has " + std::to_string(tokenizer.size()) + " entries but " + files.config +
+    throw_model_error(tokenizer_file + " has " + std::to_string(tokenizer.size()) + " entries but " + files.config +
                       " says vocab_size " + std::to_string(config.vocab_size));
   auto check_special = [&](const char* field, std::optional<int> id, std::optional<std::int32_t> tokenizer_id) {
     if (id && id != tokenizer_id)

@@ -1,7 +1,7 @@
 #pragma once
 // A Hugging Face checkpoint on disk: a folder holding config.json, model.safetensors and
 // the tokenizer (vocab.json + merges.txt, GPT-2's encoder.json + vocab.bpe under the hub's
-// names), or a .safetensors file with those files beside it. Finds the files and loads
+// names, or else tokenizer.json), or a .safetensors file with those files beside it. Finds the files and loads
 // them through the safetensors half (safetensors.h), the GPT-2 conventions (hf_gpt2.h)
 // and the architecture (architecture.h).
 #include <string>
@@ -12,7 +12,9 @@
 namespace tinygpt {
 
 struct HfCheckpointFiles {
-  std::string config, weights, vocab, merges;
+  std::string config, weights;
+  std::string vocab, merges;   // when both are there (GPT-2's own files, preferred)
+  std::string tokenizer_json;  // otherwise
 };
 
 // Whether `path` names a checkpoint rather than a weights JSON: a directory, or a file

@@ -137,6 +137,48 @@ inline void write_tokenizer(const std::string& dir) {
   write_text(dir + "/merges.txt", merges);
 }
 
+// The same tokenizer as a Hugging Face tokenizer.json (GPT-2's layout), with its merges as
+// "a b" strings or as ["a", "b"] pairs.
+inline nlohmann::json tokenizer_json(bool pairs) {
+  const auto tok = read_json(fixture("broken/base_bpe.model.json"))["tokenizer"];
+  nlohmann::json merges = nlohmann::json::array();
+  for (const auto& m : tok["merges"]) {
+    const std::string s = m.get<std::string>();
+    const auto space = s.find(' ');
+    if (pairs) merges.push_back({s.substr(0, space), s.substr(space + 1)});
+    else merges.push_back(s);
+  }
+  nlohmann::json vocab = tok["vocab"];
+  vocab.erase("<|endoftext|>");  // as an added token instead
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens",
+           {{{"id", 258},
+             {"content", "<|endoftext|>"},
+             {"single_word", false},
+             {"lstrip", false},
+             {"rstrip", false},
+             {"normalized", true},
+             {"special", true}}}},
+          {"normalizer", nullptr},
+          {"pre_tokenizer",
+           {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"post_processor",
+           {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}}},
+          {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"model",
+           {{"type", "BPE"},
+            {"dropout", nullptr},
+            {"unk_token", nullptr},
+            {"continuing_subword_prefix", ""},
+            {"end_of_word_suffix", ""},
+            {"fuse_unk", false},
+            {"byte_fallback", false},
+            {"vocab", vocab},
+            {"merges", merges}}}};
+}
+
 // A checkpoint folder at `dir` (created).
 inline void write_checkpoint(const std::string& dir, const nlohmann::json& config,
                              const std::vector<StTensor>& tensors) {

@@ -626,6 +626,22 @@ TEST_CASE("errors: checkpoint config the engine cannot run", "[errors]") {
   }
 }
 
+TEST_CASE("errors: checkpoint tokenizer.json tiny-gpt cannot read", "[errors]") {
+  Scratch s;
+  const std::string dir = checkpoint(s, good_weights());
+  fs::remove(dir + "/vocab.json");
+  auto j = tokenizer_json(false);
+  j["model"]["type"] = "WordPiece";
+  write_text(dir + "/tokenizer.json", j.dump());
+  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: model.type \"WordPiece\" is not supported (tiny-gpt reads \"BPE\")"});
+  j = tokenizer_json(false);
+  j["pre_tokenizer"]["add_prefix_space"] = true;
+  write_text(dir + "/tokenizer.json", j.dump());
+  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: pre_tokenizer.add_prefix_space = true is not supported"});
+  write_text(dir + "/tokenizer.json", "{\"model\": ");
+  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: not valid JSON"});
+}
+
 TEST_CASE("errors: checkpoint folder without config.json, weights or tokenizer", "[errors]") {
   Scratch s;
   const std::string dir = checkpoint(s, good_weights());

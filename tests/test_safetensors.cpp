@@ -273,8 +273,9 @@ TEST_CASE("safetensors: the folder must hold config.json, the weights and a toke
   CHECK_THAT(load_error(tmp.path("empty")), Contains("is a directory, not a model file") && Contains("no config.json"));
   fs::remove(tmp.path("c/merges.txt"));
   CHECK_THAT(load_error(tmp.path("c")), Contains("has no tokenizer: it needs vocab.json and merges.txt"));
+  CHECK_THAT(load_error(tmp.path("c")), Contains("or tokenizer.json"));
   write_text(tmp.path("c/tokenizer.json"), "{}");
-  CHECK_THAT(load_error(tmp.path("c")), Contains("tokenizer.json alone is not read yet"));
+  CHECK_THAT(load_error(tmp.path("c")), Contains("tokenizer.json: \"model\" is missing"));
   fs::remove(tmp.path("c/model.safetensors"));
   CHECK_THAT(load_error(tmp.path("c")), Contains("no model.safetensors"));
   write_text(tmp.path("c/model.safetensors.index.json"), "{}");
@@ -361,4 +362,52 @@ TEST_CASE("safetensors: tensors the model cannot use are refused by name", "[saf
   auto inf = without("ln_f.bias");
   inf.push_back({"ln_f.bias", "F16", {4}, std::string("\x00\x3c\x00\x7c\x00\x3c\x00\x3c", 8)});
   CHECK_THAT(make("inf", inf), Contains("tensor ln_f.bias: value 1 is not finite"));
+}
+
+TEST_CASE("safetensors: tokenizer.json, with either merge spelling, is the same tokenizer as vocab.json + merges.txt",
+          "[safetensors]") {
+  TempDir tmp;
+  write_checkpoint(tmp.path("files"), tiny_gpt2_config(), tiny_gpt2_tensors());
+  const Model files = load_model(tmp.path("files"));
+  for (bool pairs : {false, true}) {
+    INFO("pairs " << pairs);
+    const std::string dir = tmp.path(pairs ? "pairs" : "strings");
+    write_checkpoint(dir, tiny_gpt2_config(), tiny_gpt2_tensors());
+    fs::remove(dir + "/vocab.json");
+    write_text(dir + "/tokenizer.json", tokenizer_json(pairs).dump());
+    const Model m = load_model(dir);
+    CHECK(m.tokenizer.size() == files.tokenizer.size());
+    CHECK(m.tokenizer.bos_id() == 258);
+    CHECK(m.tokenizer.eos_id() == 258);
+    CHECK(m.tokenizer.is_special(258));
+    for (const char* text : {"ab a ab", " a  b\n", "xyz <|endoftext|> ab"})
+      CHECK(m.tokenizer.encode(text) == files.tokenizer.encode(text));
+  }
+
+  // What would encode text differently is refused by name.
+  auto refused = [&](nlohmann::json j) {
+    const std::string dir = tmp.path("bad");
+    write_checkpoint(dir, tiny_gpt2_config(), tiny_gpt2_tensors());
+    fs::remove(dir + "/merges.txt");
+    write_text(dir + "/tokenizer.json", j.dump());
+    return load_error(dir);
+  };
+  auto j = tokenizer_json(false);
+  j["model"]["type"] = "Unigram";
+  CHECK_THAT(refused(j), Contains("tokenizer.json: model.type \"Unigram\" is not supported"));
+  j = tokenizer_json(false);
+  j["pre_tokenizer"]["add_prefix_space"] = true;
+  CHECK_THAT(refused(j), Contains("pre_tokenizer.add_prefix_space = true is not supported"));
+  j = tokenizer_json(false);
+  j["pre_tokenizer"] = {{"type", "Whitespace"}};
+  CHECK_THAT(refused(j), Contains("pre_tokenizer {\"type\":\"Whitespace\"} is not supported"));
+  j = tokenizer_json(false);
+  j["normalizer"] = {{"type", "NFC"}};
+  CHECK_THAT(refused(j), Contains("normalizer = {\"type\":\"NFC\"} is not supported"));
+  j = tokenizer_json(true);
+  j["model"]["merges"][0] = {"a b", "c"};
+  CHECK_THAT(refused(j), Contains("model.merges[0] [\"a b\",\"c\"] holds a space"));
+  j = tokenizer_json(false);
+  j["added_tokens"][0]["content"] = "ab";
+  CHECK_THAT(refused(j), Contains("added_tokens[0] gives \"ab\" the id 258 but model.vocab gives it 256"));
 }

@@ -4,10 +4,10 @@
 Each variant is a folder exactly as the hub lays a GPT-2 checkpoint out: config.json (the
 fields transformers writes for gpt2), model.safetensors, vocab.json + merges.txt (GPT-2's
 real 50,257-token vocabulary: tests/fixtures/tokenizer/gpt2/encoder.json and vocab.bpe
-under the hub's names). The variants cover F32, F16 and BF16 tensors, names with and
+under the hub's names, or tokenizer.json alone). The variants cover F32, F16 and BF16 tensors, names with and
 without "transformer.", with and without the old causal-mask buffers (h.N.attn.bias,
 h.N.attn.masked_bias), lm_head.weight absent, saved as a copy of wte (tied) or different
-(untied), gelu_new and gelu.
+(untied), gelu_new and gelu, tokenizer.json with merges as "a b" and as ["a", "b"].
 
 The weights are random from a fixed seed (numpy's PCG64, the same on every machine), so
 the checkpoints (3-7 MB each, mostly the 50,257 x 16 embedding) are made at test time
@@ -49,12 +49,15 @@ BASE = dict(vocab_size=50257, n_positions=32, n_embd=16, n_head=2, n_layer=2)
 GPT2_124M = dict(vocab_size=50257, n_positions=1024, n_embd=768, n_head=12, n_layer=12)
 
 # name, dtype, "transformer." prefix, mask buffers, lm_head (None | "copy" | "untied"),
-# config overrides, seed (found with --search: every greedy choice wins by MIN_MARGIN).
+# tokenizer ("files": vocab.json + merges.txt; "json-strings" / "json-pairs": tokenizer.json
+# alone, its merges spelled "a b" or ["a", "b"]), config overrides, seed (found with --search: every greedy choice wins by MIN_MARGIN).
 VARIANTS = [
-    dict(name="f32_tied", dtype="F32", prefix=False, masks=False, lm_head=None, config={}, seed=101),
-    dict(name="f32_prefixed_masks_headcopy", dtype="F32", prefix=True, masks=True, lm_head="copy", config={}, seed=201),
-    dict(name="f16_prefixed", dtype="F16", prefix=True, masks=False, lm_head=None, config={}, seed=302),
-    dict(name="bf16_masks_untied_gelu", dtype="BF16", prefix=False, masks=True, lm_head="untied",
+    dict(name="f32_tied", dtype="F32", prefix=False, masks=False, lm_head=None, tokenizer="files", config={}, seed=101),
+    dict(name="f32_prefixed_masks_headcopy", dtype="F32", prefix=True, masks=True, lm_head="copy", tokenizer="files",
+         config={}, seed=201),
+    dict(name="f16_prefixed", dtype="F16", prefix=True, masks=False, lm_head=None, tokenizer="json-strings", config={},
+         seed=302),
+    dict(name="bf16_masks_untied_gelu", dtype="BF16", prefix=False, masks=True, lm_head="untied", tokenizer="json-pairs",
          config={"activation_function": "gelu", "tie_word_embeddings": False}, seed=401),
 ]
 MIN_MARGIN = 1e-3
@@ -154,9 +157,34 @@ def write_checkpoint(folder, variant, seed, base=BASE, std=0.3):
     with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
         json.dump(hub_config(variant["config"], base), f, indent=2)
         f.write("\n")
-    shutil.copyfile(os.path.join(GPT2_DIR, "encoder.json"), os.path.join(folder, "vocab.json"))
-    shutil.copyfile(os.path.join(GPT2_DIR, "vocab.bpe"), os.path.join(folder, "merges.txt"))
+    if variant.get("tokenizer", "files") == "files":
+        shutil.copyfile(os.path.join(GPT2_DIR, "encoder.json"), os.path.join(folder, "vocab.json"))
+        shutil.copyfile(os.path.join(GPT2_DIR, "vocab.bpe"), os.path.join(folder, "merges.txt"))
+    else:
+        with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(tokenizer_json(pairs=variant["tokenizer"] == "json-pairs"), f, ensure_ascii=False)
     return values, hashlib.sha256(blob).hexdigest()
+
+
+def tokenizer_json(pairs):
+    """GPT-2's tokenizer as the hub's tokenizer.json lays it out (tokenizers' BPE model with
+    the ByteLevel pre-tokenizer; <|endoftext|> also listed as an added token)."""
+    with open(os.path.join(GPT2_DIR, "encoder.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(os.path.join(GPT2_DIR, "vocab.bpe"), encoding="utf-8") as f:
+        lines = [ln.rstrip("\n") for ln in f if not ln.startswith("#version")]
+    merges = [ln.split(" ") if pairs else ln for ln in lines if ln]
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    return {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": EOT, "content": "<|endoftext|>", "single_word": False, "lstrip": False, "rstrip": False,
+                          "normalized": True, "special": True}],
+        "normalizer": None, "pre_tokenizer": byte_level, "post_processor": dict(byte_level, trim_offsets=False),
+        "decoder": byte_level,
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
+                  "merges": merges},
+    }
 
 
 def prompts():
@@ -226,7 +254,7 @@ def goldens(out, search):
             seed += 1
         golden = {"generator": "tools/reference_hf.py goldens", "name": variant["name"], "seed": seed,
                   "dtype": variant["dtype"], "transformer_prefix": variant["prefix"], "mask_buffers": variant["masks"],
-                  "lm_head": variant["lm_head"] or "absent", "config": variant["config"],
+                  "lm_head": variant["lm_head"] or "absent", "tokenizer": variant["tokenizer"], "config": variant["config"],
                   "model_safetensors_sha256": digest, "min_margin": worst, "runs": runs}
         with open(os.path.join(out, variant["name"] + ".golden.json"), "w", encoding="utf-8") as f:
             json.dump(golden, f, indent=1, ensure_ascii=False)
