@@ -151,7 +151,8 @@ def write_checkpoint(folder, variant, seed, base=BASE, std=0.3):
     """Writes the folder; returns (values, sha256 of model.safetensors)."""
     values, stored = make_weights(variant, seed, base, std)
     blob = safetensors_bytes(stored, {"format": "pt"})
-    os.makedirs(folder, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # no file of an earlier layout may stay behind
+    os.makedirs(folder)
     with open(os.path.join(folder, "model.safetensors"), "wb") as f:
         f.write(blob)
     with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
