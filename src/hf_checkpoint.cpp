@@ -139,8 +139,12 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
   for (const auto& [name, t] : chosen) to_store += safetensors_floats_to_store(*t, transposed(name, *t));
   store.reserve(static_cast<std::size_t>(to_store));  // bounded by the file's size: the header was checked
   NamedTensors named;
-  for (const auto& [name, t] : chosen)
-    named.emplace(name, NamedTensor{t->shape, safetensors_values(*t, name, transposed(name, *t), store, where)});
+  for (const auto& [name, t] : chosen) {
+    const bool transpose = transposed(name, *t);
+    named.emplace(name, NamedTensor{t->shape, safetensors_values(*t, name, transpose, store, where)});
+    // Copied into the store: the file's pages for it are not read again.
+    if (safetensors_floats_to_store(*t, transpose) > 0) file->release_range(t->offset, t->bytes.size());
+  }
   file->advise_reuse();
   store.keep_alive(file);
   Model m = assemble_model(config, std::move(tokenizer), named, std::move(store), where);

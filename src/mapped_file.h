@@ -24,6 +24,9 @@ class MappedFile {
   // tensors of a safetensors file): undoes the read-once advice, so that the kernel
   // keeps the pages like any others instead of dropping them soon after a read.
   void advise_reuse();
+  // Gives back the pages wholly inside [offset, offset + length): bytes already copied out
+  // (a safetensors tensor transposed into the weight store) need not stay resident.
+  void release_range(std::size_t offset, std::size_t length);
 
  private:
   int fd_ = -1;

@@ -78,9 +78,12 @@ void check_finite(std::span<const float> values, const std::string& name, const 
                         std::to_string(values[i]) + ")");
 }
 
-bool usable_in_place(const SafetensorsTensor& t, bool transpose) {
-  return t.dtype == "F32" && !transpose && reinterpret_cast<std::uintptr_t>(t.bytes.data()) % alignof(float) == 0;
+// F32 data the mapping holds at a float's alignment can be read as floats where it is.
+bool aligned_f32(const SafetensorsTensor& t) {
+  return t.dtype == "F32" && reinterpret_cast<std::uintptr_t>(t.bytes.data()) % alignof(float) == 0;
 }
+
+bool usable_in_place(const SafetensorsTensor& t, bool transpose) { return !transpose && aligned_f32(t); }
 
 }  // namespace
 
@@ -194,8 +197,16 @@ std::span<const float> safetensors_values(const SafetensorsTensor& t, const std:
     check_finite(dest, name, where);
     return dest;
   }
-  std::vector<float> file_order(n);
-  widen(t, file_order);
+  // Aligned F32 is transposed straight from the mapping; anything else is widened first.
+  std::vector<float> widened;
+  std::span<const float> file_order;
+  if (aligned_f32(t)) {
+    file_order = {reinterpret_cast<const float*>(t.bytes.data()), n};
+  } else {
+    widened.resize(n);
+    widen(t, widened);
+    file_order = widened;
+  }
   check_finite(file_order, name, where);
   const auto in = static_cast<std::size_t>(t.shape.at(0)), out = static_cast<std::size_t>(t.shape.at(1));
   kernels::transpose(dest.data(), file_order.data(), in, out);
