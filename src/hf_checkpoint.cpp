@@ -149,6 +149,11 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
   store.keep_alive(file);
   Model m = assemble_model(config, std::move(tokenizer), named, std::move(store), where);
   m.file_bytes = text.size();
+  m.format = "safetensors (Hugging Face checkpoint)";
+  for (const auto& [name, t] : chosen) {
+    m.stored_dtypes[t->dtype] += t->element_count();
+    if (safetensors_floats_to_store(*t, transposed(name, *t)) == 0) m.in_place_bytes += t->bytes.size();
+  }
   return m;
 }
 

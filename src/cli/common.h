@@ -39,5 +39,6 @@ void register_attention_dump(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_perplexity(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_info(CLI::App& app);
 
 }  // namespace tinygpt::cli
