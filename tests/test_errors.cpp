@@ -626,6 +626,23 @@ TEST_CASE("errors: checkpoint config the engine cannot run", "[errors]") {
   }
 }
 
+TEST_CASE("errors: checkpoint with a non-finite F16 or BF16 value", "[errors]") {
+  Scratch s;
+  for (const auto& [dtype, inf] : {std::pair{std::string("F16"), std::string("\x00\x7c", 2)},
+                                   std::pair{std::string("BF16"), std::string("\xc0\x7f", 2)}}) {
+    auto ts = tiny_gpt2_tensors();
+    for (auto& t : ts)
+      if (t.name == "h.0.attn.c_attn.weight") {
+        t.dtype = dtype;
+        t.bytes = std::string(t.bytes.size() / 2, '\0');
+        t.bytes.replace(2 * 5, 2, inf);  // value 5: +inf (F16), NaN (BF16)
+      }
+    INFO(dtype);
+    check_error(run_cli(generate(checkpoint(s, safetensors_file(ts)))), 1,
+                {"tensor h.0.attn.c_attn.weight: value 5 is not finite"});
+  }
+}
+
 TEST_CASE("errors: checkpoint tokenizer.json tiny-gpt cannot read", "[errors]") {
   Scratch s;
   const std::string dir = checkpoint(s, good_weights());
