@@ -196,29 +196,17 @@ def prompts():
     return [("", [])] + [(c["text"], c["ids"]) for c in english[:2]]
 
 
-def byte_decoder():
-    """GPT-2's printable stand-in for each byte, inverted."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
-
-
 def goldens(out, search):
     sys.path.insert(0, HERE)
     import torch
+    import bpe_train  # GPT-2's byte <-> printable character table
     import reference
 
     torch.set_num_threads(1)
     with open(os.path.join(GPT2_DIR, "encoder.json"), encoding="utf-8") as f:
         encoder = json.load(f)
     id_to_token = {i: t for t, i in encoder.items()}
-    to_byte = byte_decoder()
+    to_byte = {ch: b for b, ch in bpe_train.bytes_to_unicode().items()}
     tokenizer = {"type": "byte_bpe", "vocab": encoder, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"}
 
     def text_of(ids):
