@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "json_scan.h"
 #include "positional.h"
 #include "tinygpt/error.h"
 
@@ -48,9 +49,10 @@ Config parse_config(const nlohmann::json& j, const std::string& where, const Loa
   if (!j.is_object()) throw_model_error(where + ": \"config\" must be an object");
   static const std::set<std::string> known = {"vocab_size", "n_ctx", "n_embd", "n_head", "n_layer", "n_inner",
                                               "positional", "activation", "layer_norm_epsilon", "tie_word_embeddings"};
+  std::vector<std::string> unknown;
   for (const auto& [key, value] : j.items())
-    if (!known.contains(key) && options.on_warning)
-      options.on_warning(where + ": ignoring unknown config field \"" + key + "\"");
+    if (!known.contains(key)) unknown.push_back(key);
+  if (!unknown.empty() && options.on_warning) options.on_warning(unknown_fields_warning(where, "config", unknown));
 
   auto integer = [&](const char* key, std::optional<int> fallback) -> int {
     const auto it = j.find(key);
@@ -100,6 +102,11 @@ Config parse_config(const nlohmann::json& j, const std::string& where, const Loa
     if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
       throw_model_error(where + ": config.layer_norm_epsilon must be a positive number, found " + it->dump());
     c.layer_norm_epsilon = static_cast<float>(it->get<double>());
+    // The layer norms run in float32: 1e39 would be inf there and 1e-50 would be 0, which
+    // turns an all-zero row into NaN.
+    if (c.layer_norm_epsilon == 0 || !std::isfinite(c.layer_norm_epsilon))
+      throw_model_error(where + ": config.layer_norm_epsilon = " + it->dump() + " does not fit float32 (it would be " +
+                        (c.layer_norm_epsilon == 0 ? "0" : "infinite") + ")");
   }
   if (const auto it = j.find("tie_word_embeddings"); it != j.end() && !it->is_null()) {
     if (!it->is_boolean())

@@ -5,6 +5,7 @@
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
+#include "index_selection.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -27,23 +28,20 @@ int AttentionDump::strongest_key(std::size_t layer_slot, std::size_t head_slot, 
 
 namespace {
 
-// `noun` is also the parameter's name in messages ("layer 9 is out of range ...").
-std::vector<int> resolve_indices(const std::vector<int>& wanted, int count, const std::string& noun) {
-  std::vector<int> out;
-  if (wanted.empty()) {
-    for (int i = 0; i < count; ++i) out.push_back(i);
-    return out;
-  }
-  for (const int i : wanted) {
-    if (i < 0 || i >= count)
-      throw_parameter_error(noun, noun + " " + std::to_string(i) + " is out of range: the model has " +
-                                      std::to_string(count) + " " + noun + (count == 1 ? "" : "s") +
-                                      ", numbered 0.." + std::to_string(count - 1));
-    out.push_back(i);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+// Refuses a dump larger than selection.max_values before any of it is allocated. In 128
+// bits: layers x heads x T^2 can pass 2^64 for a model that raises every limit.
+void check_size(const AttentionDump& d, const AttentionSelection& selection) {
+  using u128 = unsigned __int128;
+  const u128 T = static_cast<u128>(d.n_tokens()), heads = static_cast<u128>(d.layers.size()) * d.heads.size();
+  const u128 values = heads * T * (T + (selection.qkv ? 3 * static_cast<u128>(d.head_dim) : 0));
+  if (values <= selection.max_values) return;
+  const std::string count = values > UINT64_MAX ? "more than 2^64" : std::to_string(static_cast<std::uint64_t>(values));
+  throw Error(ErrorKind::input,
+              "the dump would hold " + count + " values (" + std::to_string(d.layers.size()) + " layers x " +
+                  std::to_string(d.heads.size()) + " heads x " + std::to_string(d.n_tokens()) + "^2 tokens" +
+                  (selection.qkv ? ", with q, k and v" : "") + "), more than the limit of " +
+                  std::to_string(selection.max_values) + ": pick fewer layers or heads, a shorter sentence, or raise max_values",
+              "max_values");
 }
 
 }  // namespace
@@ -67,6 +65,7 @@ AttentionDump capture_attention(const Model& model, std::string_view sentence, c
   const auto T = static_cast<std::size_t>(d.n_tokens());
   const auto hd = static_cast<std::size_t>(d.head_dim);
   const std::size_t n_heads = d.layers.size() * d.heads.size();
+  check_size(d, selection);
   d.weights.assign(n_heads * T * T, 0.0f);  // the masked upper triangle stays exactly 0
   if (selection.qkv) {
     d.q.assign(n_heads * T * hd, 0.0f);

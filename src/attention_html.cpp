@@ -14,7 +14,8 @@ using namespace attention_format;
 namespace {
 
 // The page's data, safe inside <script>: every '<' (only ever inside JSON strings) is escaped
-// so no token can close the element.
+// so no token can close the element, and so are the noncharacters U+FFFE and U+FFFF, which
+// an HTML parser reports as errors; JSON.parse reads all three back unchanged.
 std::string page_data(const AttentionDump& d) {
   nlohmann::json attention = nlohmann::json::array();
   for (std::size_t ls = 0; ls < d.layers.size(); ++ls) {
@@ -37,9 +38,16 @@ std::string page_data(const AttentionDump& d) {
   const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
-    if (c == '<') out += "\\u003c";
-    else out += c;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::string_view rest = std::string_view(text).substr(i, 3);
+    if (text[i] == '<') {
+      out += "\\u003c";
+    } else if (rest == "\xEF\xBF\xBE" || rest == "\xEF\xBF\xBF") {
+      out += rest.back() == '\xBE' ? "\\ufffe" : "\\uffff";
+      i += 2;
+    } else {
+      out += text[i];
+    }
   }
   return out;
 }

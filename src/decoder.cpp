@@ -1,7 +1,9 @@
 #include "tinygpt/decoder.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "tinygpt/error.h"
@@ -46,16 +48,34 @@ void attention(const kernels::Compute& run, State& s, const float* qkv, const fl
   };
   // Below this many multiply-adds (scores and values), one thread is quicker.
   constexpr double kMinParallelWork = 1 << 14;
-  const double work = 2.0 * T * (pos0 + T) * D;
-  if (observer || run.threads() == 1 || T * H < 2 || work < kMinParallelWork) {
+  const double work = 2.0 * T * (static_cast<double>(pos0) + T) * D;
+  const std::int64_t jobs = std::int64_t{T} * H;  // one per query and head; past an int: run them here
+  if (observer || run.threads() == 1 || jobs < 2 || jobs > INT32_MAX || work < kMinParallelWork) {
     for (int t = 0; t < T; ++t)
       for (int h = 0; h < H; ++h) one(t, h, s.scores.data());
     return;
   }
   grow(s.scores, static_cast<std::size_t>(run.threads()) * s.capacity);
-  run.pool->parallel_for(T * H, [&](int i, int thread) {
+  run.pool->parallel_for(static_cast<int>(jobs), [&](int i, int thread) {
     one(i / H, i % H, s.scores.data() + static_cast<std::size_t>(thread) * s.capacity);
   });
+}
+
+// Finite weights can still overflow float32 on the way (a layer norm weight of 3e38, an
+// epsilon that is 0 in float32), and an inf or NaN would then be sampled or scored as if
+// it meant something. Checked over each layer's output (T x D values, nothing next to the
+// layer's own work) and over the logits (layer -1). `rows` rows of `width`, the first at
+// position pos0.
+void check_finite(const Model& model, const float* v, int rows, int width, int pos0, int layer) {
+  const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(width);
+  std::uint32_t bad = 0;  // branch-free so that it vectorises: all-ones exponent is inf or NaN
+  for (std::size_t i = 0; i < n; ++i) bad |= (std::bit_cast<std::uint32_t>(v[i]) & 0x7f800000u) == 0x7f800000u;
+  if (!bad) return;
+  std::size_t i = 0;
+  while (std::isfinite(v[i])) ++i;
+  const std::string what = layer < 0 ? "logits" : "activations after layer " + std::to_string(layer);
+  throw_model_error(model.path + ": the " + what + " at position " + std::to_string(pos0 + static_cast<int>(i) / width) +
+                    " are not finite (" + (std::isnan(v[i]) ? "NaN" : "inf") + "): the weights overflow float32");
 }
 
 }  // namespace
@@ -69,8 +89,8 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
   const int D = c.n_embd, F = c.n_inner, V = c.vocab_size, hd = c.head_dim();
   const int pos0 = s.n_past;
   if (T == 0) throw_input_error("nothing to run: no tokens");
-  if (pos0 + T > s.capacity)
-    throw_input_error("sequence of " + std::to_string(pos0 + T) + " tokens does not fit the context of " +
+  if (std::int64_t{pos0} + T > s.capacity)
+    throw_input_error("sequence of " + std::to_string(std::int64_t{pos0} + T) + " tokens does not fit the context of " +
                       std::to_string(s.capacity));
   const auto uD = static_cast<std::size_t>(D);
   grow(s.x, T * uD);
@@ -116,9 +136,11 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
       kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
                           c.layer_norm_epsilon);
     kernels::linear(run, s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
-    run.ops->activate(c.activation, s.hidden.data(), T * F);
+    // Row by row: T x F can pass 2^31 (65536 positions of a 40000-wide MLP), n is an int.
+    for (int t = 0; t < T; ++t) run.ops->activate(c.activation, s.hidden.data() + static_cast<std::size_t>(t) * F, F);
     kernels::linear(run, s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
     for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
+    check_finite(model, s.x.data(), T, D, pos0, l);
   }
   s.n_past = pos0 + T;
 
@@ -130,6 +152,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
                         c.layer_norm_epsilon);
   grow(s.logits, static_cast<std::size_t>(rows) * V);
   kernels::linear(run, s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
+  check_finite(model, s.logits.data(), rows, V, pos0 + first, -1);
   return {s.logits.data(), static_cast<std::size_t>(rows) * V};
 }
 

@@ -18,7 +18,7 @@ WordVector word_vector(const Model& model, std::string_view word) {
   try {
     w.ids = model.tokenizer.encode(word);
   } catch (const Error& e) {
-    // Say which word: --similarity and --analogy bring several.
+    // Say which word: a similarity or an analogy brings several.
     if (e.kind() != ErrorKind::input) throw;
     throw_input_error("\"" + w.word + "\": " + e.what() +
                       (model.tokenizer.type() == TokenizerType::char_level && !model.tokenizer.unk_id() &&
@@ -115,7 +115,7 @@ std::vector<Neighbor> nearest(const UnitTable& table, std::span<const float> que
 }
 
 std::vector<AnalogyTerm> parse_analogy(std::string_view expr) {
-  const std::string shown = "--analogy \"" + std::string(expr) + "\": ";
+  const std::string shown = "analogy \"" + std::string(expr) + "\": ";
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   // Split into words and operators; "..." keeps spaces inside a word.
   struct Piece {
@@ -131,10 +131,11 @@ std::vector<AnalogyTerm> parse_analogy(std::string_view expr) {
     }
     if (expr[i] == '"') {
       const std::size_t end = expr.find('"', i + 1);
-      if (end == std::string_view::npos) throw_usage_error(shown + "a quote is not closed");
+      if (end == std::string_view::npos) throw_parameter_error("analogy", shown + "a quote is not closed");
       pieces.push_back({std::string(expr.substr(i + 1, end - i - 1)), true});
       i = end + 1;
-      if (i < expr.size() && !is_space(expr[i])) throw_usage_error(shown + "expected a space after a quoted word");
+      if (i < expr.size() && !is_space(expr[i]))
+        throw_parameter_error("analogy", shown + "expected a space after a quoted word");
       continue;
     }
     std::size_t end = i;
@@ -142,7 +143,7 @@ std::vector<AnalogyTerm> parse_analogy(std::string_view expr) {
     pieces.push_back({std::string(expr.substr(i, end - i)), false});
     i = end;
   }
-  if (pieces.empty()) throw_usage_error(shown + "expected words like \"A - B + C\"");
+  if (pieces.empty()) throw_parameter_error("analogy", shown + "expected words like \"A - B + C\"");
   auto is_op = [](const Piece& p) { return !p.quoted && (p.text == "+" || p.text == "-"); };
   std::vector<AnalogyTerm> terms;
   int sign = +1;
@@ -150,21 +151,22 @@ std::vector<AnalogyTerm> parse_analogy(std::string_view expr) {
   for (const Piece& p : pieces) {
     if (want_word) {
       if (is_op(p)) {
-        throw_usage_error(shown + (terms.empty() ? "starts with \"" + p.text + "\"; expected a word first"
-                                                 : "expected a word after \"" + (sign > 0 ? std::string("+") : "-") + "\""));
+        const std::string op = sign > 0 ? "+" : "-";
+        throw_parameter_error("analogy", shown + (terms.empty() ? "starts with \"" + p.text + "\"; expected a word first"
+                                                                : "expected a word after \"" + op + "\""));
       }
-      if (p.text.empty()) throw_usage_error(shown + "a quoted word is empty");
+      if (p.text.empty()) throw_parameter_error("analogy", shown + "a quoted word is empty");
       terms.push_back({p.text, sign});
       want_word = false;
     } else {
       if (!is_op(p))
-        throw_usage_error(shown + "expected + or - between \"" + terms.back().word + "\" and \"" + p.text +
-                          "\" (operators need spaces around them)");
+        throw_parameter_error("analogy", shown + "expected + or - between \"" + terms.back().word + "\" and \"" +
+                                             p.text + "\" (operators need spaces around them)");
       sign = p.text == "+" ? +1 : -1;
       want_word = true;
     }
   }
-  if (want_word) throw_usage_error(shown + "ends with an operator; expected a word after it");
+  if (want_word) throw_parameter_error("analogy", shown + "ends with an operator; expected a word after it");
   return terms;
 }
 
@@ -185,6 +187,7 @@ Analogy analogy(const Model& model, const UnitTable& table, std::span<const Anal
   double n = 0;
   for (const double x : mean) n += x * x;
   n = std::sqrt(n);
+  a.length = n;
   a.query.resize(d);
   for (std::size_t j = 0; j < d; ++j) a.query[j] = n > 0 ? static_cast<float>(mean[j] / n) : 0.0f;
   a.results = nearest(table, a.query, k, exclude);

@@ -1,13 +1,11 @@
 // The embedding table in the formats other tools read: the TensorFlow Embedding
 // Projector's two TSV files and word2vec's text format (gensim, fastText tools).
 #include <charconv>
-#include <filesystem>
-#include <system_error>
 #include <unordered_set>
 
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
-#include "output_file.h"
+#include "embedding_format.h"
 
 namespace tinygpt {
 
@@ -70,32 +68,14 @@ std::string word2vec_text(const Matrix& wte, std::span<const std::string> labels
   return out;
 }
 
-ExportedFiles export_embeddings(const Model& model, const std::string& dir) {
-  namespace fs = std::filesystem;
-  if (dir.empty()) throw_io_error("--export: the directory name is empty");
-  const fs::path d(dir);
-  std::error_code ec;
-  if (!fs::is_directory(d, ec)) {
-    if (fs::exists(d, ec)) throw_io_error("cannot export to " + dir + ": it exists and is not a directory");
-    // Create the directory itself (as mkdir does) but not its parents, so a mistyped
-    // path fails instead of growing a tree somewhere unexpected.
-    const fs::path parent = d.has_parent_path() ? d.parent_path() : fs::path(".");
-    if (!fs::is_directory(parent, ec))
-      throw_io_error("cannot export to " + dir + ": the directory " + parent.string() + " does not exist");
-    if (!fs::create_directory(d, ec) && ec)
-      throw_io_error("cannot create the directory " + dir + ": " + ec.message());
-  }
-  const std::vector<std::string> labels = export_labels(model.tokenizer);
-  ExportedFiles f;
-  f.rows = model.tokenizer.size();
-  f.dim = model.weights.wte.cols;
-  f.vectors = (d / "vectors.tsv").string();
-  f.metadata = (d / "metadata.tsv").string();
-  f.word2vec = (d / "word2vec.txt").string();
-  write_file_atomically(f.vectors, projector_vectors_tsv(model.weights.wte, f.rows));
-  write_file_atomically(f.metadata, projector_metadata_tsv(labels));
-  write_file_atomically(f.word2vec, word2vec_text(model.weights.wte, labels));
-  return f;
+std::vector<NamedFile> embedding_export_files(const EmbeddingReport& report) {
+  using namespace embedding_format;
+  if (!report.table) throw_parameter_error("export_table", "the report holds no table: ask for it with export_table");
+  const EmbeddedTable& t = *report.table;
+  const Matrix table(t.rows, t.dim, t.values);
+  return {{std::string(kVectorsFile), projector_vectors_tsv(table, t.rows)},
+          {std::string(kMetadataFile), projector_metadata_tsv(t.labels)},
+          {std::string(kWord2vecFile), word2vec_text(table, t.labels)}};
 }
 
 }  // namespace tinygpt

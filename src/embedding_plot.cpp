@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "tinygpt/embedding.h"
+#include "tinygpt/error.h"
+#include "embedding_format.h"
 #include "svg.h"
 #include "utf8.h"
 
@@ -66,6 +69,23 @@ Label place_label(double px, double py, double r, const std::string& text, doubl
     }
   }
   return best;
+}
+
+// The tooltip: a word's ids and tokens, or a neighbour's id and cosine with its word.
+std::string point_title(const EmbeddingReport& r, const PlotPoint& p) {
+  using namespace embedding_format;
+  const EmbeddedWord& w = r.words[static_cast<std::size_t>(p.word)];
+  if (!p.neighbor) return quoted(w.word) + ": ids " + nlohmann::json(w.ids).dump() + ", tokens " + joined(w.pieces);
+  return p.label + " (id " + std::to_string(p.ids[0]) + "): cosine " + fixed("%.4f", p.cosine) + " with " +
+         quoted(w.word);
+}
+
+std::string map_title(const EmbeddingReport& r) {
+  const std::size_t n = r.words.size();
+  std::string title = r.model_name + ": " + std::to_string(n) + (n == 1 ? " word" : " words");
+  if (r.plot->neighbors_per_word > 0)
+    title += " and their " + std::to_string(r.plot->neighbors_per_word) + " nearest tokens";
+  return title;
 }
 
 std::string percent(double share) {
@@ -186,6 +206,14 @@ std::string map_svg(std::span<const MapPoint> points, const std::string& title, 
   }
   out += "</g>\n</svg>\n";
   return out;
+}
+
+std::string embedding_map_svg(const EmbeddingReport& r) {
+  if (!r.plot) throw_parameter_error("plot", "the report holds no plot: ask for it with plot");
+  std::vector<MapPoint> points;
+  for (const PlotPoint& p : r.plot->points)  // the words come first: a neighbour's word is its point too
+    points.push_back({p.label, point_title(r, p), p.x, p.y, p.neighbor, p.neighbor ? p.word : -1});
+  return map_svg(points, map_title(r), r.plot->explained);
 }
 
 }  // namespace tinygpt

@@ -39,20 +39,21 @@ std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt
   return ids;
 }
 
-static Step make_step(std::span<const float> logits, std::int32_t n_valid, std::int32_t id, int top_logprobs) {
+std::vector<TokenLogprob> top_logprobs(std::span<const double> logprobs, int k) {
+  std::vector<std::int32_t> order(logprobs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
+  const auto n = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
+  auto lp = [&](std::int32_t id) { return logprobs[static_cast<std::size_t>(id)]; };
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&](auto a, auto b) { return lp(a) > lp(b) || (lp(a) == lp(b) && a < b); });
+  std::vector<TokenLogprob> top;
+  for (std::size_t i = 0; i < n; ++i) top.push_back({order[i], lp(order[i])});
+  return top;
+}
+
+static Step make_step(std::span<const float> logits, std::int32_t n_valid, std::int32_t id, int top_k) {
   const std::vector<double> lp = log_softmax(logits, n_valid);
-  Step step{id, lp[static_cast<std::size_t>(id)], {}};
-  if (top_logprobs > 0) {
-    std::vector<std::int32_t> order(lp.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
-    const auto k = std::min<std::size_t>(static_cast<std::size_t>(top_logprobs), order.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), [&](auto a, auto b) {
-      return lp[static_cast<std::size_t>(a)] > lp[static_cast<std::size_t>(b)] ||
-             (lp[static_cast<std::size_t>(a)] == lp[static_cast<std::size_t>(b)] && a < b);
-    });
-    for (std::size_t i = 0; i < k; ++i) step.top.push_back({order[i], lp[static_cast<std::size_t>(order[i])]});
-  }
-  return step;
+  return Step{id, lp[static_cast<std::size_t>(id)], top_logprobs(lp, top_k)};
 }
 
 GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const GenerateParams& params,

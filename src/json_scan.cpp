@@ -1,7 +1,9 @@
 #include "json_scan.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
@@ -11,10 +13,17 @@
 
 namespace tinygpt {
 
+// Nested arrays/objects deeper than this are not ours and would only risk the stack.
+static constexpr int kMaxDepth = 64;
+
 nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& where) {
   std::vector<std::set<std::string>> keys;  // one per open object
-  auto no_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  auto no_duplicates = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
+    // The same limit as model files: 8 MB of "[[[[..." would otherwise build millions of
+    // nested values (and take hundreds of MB) before anything else is checked.
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
+      throw_model_error(where + ": malformed JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels");
     if (event == E::object_start) keys.emplace_back();
     else if (event == E::object_end) keys.pop_back();
     else if (event == E::key && !keys.back().insert(parsed.get<std::string>()).second)
@@ -24,8 +33,31 @@ nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& 
   return nlohmann::json::parse(text, no_duplicates);
 }
 
-// Nested arrays/objects deeper than this are not ours and would only risk the stack.
-static constexpr int kMaxDepth = 64;
+void refuse_byte_order_mark(std::string_view text, const std::string& where) {
+  if (text.starts_with("\xEF\xBB\xBF"))
+    throw_model_error(where + " starts with a byte-order mark (bytes EF BB BF): save it as UTF-8 without one");
+}
+
+std::string unknown_fields_warning(const std::string& where, const std::string& section,
+                                   const std::vector<std::string>& keys) {
+  // A few names, as JSON strings (so a control character shows as \u001b) cut to a sane
+  // length, then a count: one line however many fields a file has.
+  constexpr std::size_t kShown = 3, kMaxName = 40;
+  std::string names;
+  for (std::size_t i = 0; i < keys.size() && i < kShown; ++i) {
+    std::string name = keys[i];
+    if (name.size() > kMaxName) {
+      std::size_t cut = kMaxName;
+      while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+      name = name.substr(0, cut) + "\xE2\x80\xA6";  // …
+    }
+    names += (i ? ", " : "") + nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  if (keys.size() > kShown) names += " and " + std::to_string(keys.size() - kShown) + " more";
+  const std::string what = keys.size() == 1 ? "an unknown " + section + " field " : std::to_string(keys.size()) +
+                                                                                      " unknown " + section + " fields: ";
+  return where + ": ignoring " + what + names;
+}
 
 void JsonScanner::fail(const std::string& message) const {
   if (pos_ >= text_.size()) throw_model_error(where_ + ": malformed JSON: unexpected end of file (" + message + ")");
@@ -146,6 +178,28 @@ std::string_view JsonScanner::number_span() {
   return text_.substr(start, pos_ - start);
 }
 
+// Whether a JSON number (as number_span() found it, not zero) is at least 1 in magnitude:
+// the position of its first significant digit plus its exponent, added up without
+// overflowing however many digits either has.
+static bool magnitude_at_least_one(std::string_view num) {
+  std::size_t i = num.starts_with('-') ? 1 : 0;
+  const std::size_t e = std::min(num.find_first_of("eE"), num.size());
+  const std::size_t dot = std::min(num.find('.'), e);
+  const std::size_t first = num.find_first_not_of("0.", i);
+  if (first == std::string_view::npos || first >= e) return false;  // all zeros
+  // Decimal exponent of the first significant digit: 1.5 -> 0, 15 -> 1, 0.015 -> -2.
+  std::int64_t lead = first < dot ? static_cast<std::int64_t>(dot - first) - 1 : -static_cast<std::int64_t>(first - dot);
+  std::int64_t exponent = 0;
+  if (e < num.size()) {
+    i = e + 1;
+    const bool negative = num[i] == '-';
+    if (num[i] == '-' || num[i] == '+') ++i;
+    for (; i < num.size(); ++i) exponent = std::min<std::int64_t>(exponent * 10 + (num[i] - '0'), 1'000'000'000);
+    if (negative) exponent = -exponent;
+  }
+  return lead + exponent >= 0;
+}
+
 float JsonScanner::read_float(const std::string& what) {
   skip_ws();
   const std::string_view num = number_span();
@@ -166,11 +220,11 @@ float JsonScanner::read_float(const std::string& what) {
   // from_chars does not take the leading '+' JSON forbids anyway, but it does take '-'.
   const auto result = std::from_chars(first, first + num.size(), value);
   if (result.ec == std::errc::result_out_of_range) {
-    // Underflow to zero is harmless; overflow is a value float32 cannot hold.
-    double wide = 0;
-    std::from_chars(first, first + num.size(), wide);
-    if (std::fabs(wide) < 1.0) return 0.0f;
-    throw_model_error(where_ + ": " + what + " = " + std::string(num) + " is too large for float32");
+    // Underflow to zero is harmless; overflow is a value float32 cannot hold. Which one it
+    // is comes from the text: a double cannot tell either (1e309 and 1e-400 fail it too).
+    if (!magnitude_at_least_one(num)) return 0.0f;
+    throw_model_error(where_ + ": " + what + " = " + std::string(num.substr(0, 40)) + (num.size() > 40 ? "..." : "") +
+                      " is too large for float32");
   }
   if (result.ec != std::errc() || result.ptr != first + num.size()) fail("bad number for " + what);
   if (!std::isfinite(value)) throw_model_error(where_ + ": " + what + " is not finite");

@@ -7,6 +7,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tinygpt {
 
@@ -15,6 +16,16 @@ namespace tinygpt {
 // duplicated config field or vocabulary entry would be lost). Syntax errors still come
 // out as nlohmann::json::exception, for the caller to name.
 nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& where);
+
+// A UTF-8 byte-order mark at the start of a file is refused, with one message for every
+// file we read (model, encoder.json, vocab.bpe): model files never took it, and accepting
+// it in one and not another would only confuse. Throws Error(model) naming `where`.
+void refuse_byte_order_mark(std::string_view text, const std::string& where);
+
+// "WHERE: ignoring 1000 unknown config fields: "a", "b", "c" and 997 more": one warning
+// line for any number of unknown fields, their names escaped and cut short.
+std::string unknown_fields_warning(const std::string& where, const std::string& section,
+                                   const std::vector<std::string>& keys);
 
 class JsonScanner {
  public:

@@ -63,8 +63,10 @@ ThreadPool::ThreadPool(int threads, int spin_us) : spin_us_(spin_us) {
   } catch (const std::system_error& e) {
     // The destructor will not run for a half-built pool: the threads already started
     // must be stopped here, or their std::thread objects would terminate the program.
+    // Not a usage error: the count is allowed, the system ran out of threads or memory
+    // for their stacks, and that is exit 1 like any other resource running out.
     stop_workers();
-    throw_usage_error("threads: cannot start " + std::to_string(n) + " threads (" + e.what() + ")");
+    throw_io_error("threads: cannot start " + std::to_string(n) + " threads (" + e.what() + ")");
   }
 }
 

@@ -19,6 +19,13 @@ std::string describe_char(std::string_view text, std::size_t offset) {
   return printable ? "'" + std::string(text.substr(offset, n)) + "' (" + code + ")" : std::string(code);
 }
 
+// Characters that show nothing themselves but change how a line is shown: the bidi
+// controls (U+202E turns the rest of a table row around), zero-width ones, the BOM.
+bool is_invisible_format(char32_t cp) {
+  return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
 }  // namespace
 
 void Tokenizer::throw_invalid_utf8(std::string_view text, std::size_t offset) {
@@ -154,8 +161,10 @@ std::optional<std::int32_t> Tokenizer::lookup(std::string_view token) const {
 
 std::string Tokenizer::piece(std::int32_t id) const {
   if (id < 0 || id >= size()) return "<pad " + std::to_string(id) + ">";
-  const std::string& bytes = bytes_[static_cast<std::size_t>(id)];
-  if (is_special(id)) return utf8::sanitize(bytes);
+  // A special token's name is text from the model file too: it gets the same escapes, so
+  // that one holding ESC, a newline or U+202E cannot drive the terminal or reorder a line.
+  const std::string bytes = is_special(id) ? utf8::sanitize(bytes_[static_cast<std::size_t>(id)])
+                                           : bytes_[static_cast<std::size_t>(id)];
   std::string out;
   char buf[16];
   for (std::size_t i = 0; i < bytes.size();) {
@@ -176,8 +185,9 @@ std::string Tokenizer::piece(std::int32_t id) const {
         if (cp < 0x20 || cp == 0x7F) {
           std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));
           out += buf;
-        } else if ((cp >= 0x80 && cp < 0xA0) || (cp > 0x7F && pretok::char_class(cp) == pretok::CharClass::space)) {
-          std::snprintf(buf, sizeof buf, "[U+%04X]", static_cast<unsigned>(cp));  // other spaces, C1 controls
+        } else if ((cp >= 0x80 && cp < 0xA0) || (cp > 0x7F && pretok::char_class(cp) == pretok::CharClass::space) ||
+                   is_invisible_format(cp)) {
+          std::snprintf(buf, sizeof buf, "[U+%04X]", static_cast<unsigned>(cp));  // other spaces, C1 controls, bidi
           out += buf;
         } else {
           out.append(bytes, i, n);

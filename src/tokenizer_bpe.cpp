@@ -391,7 +391,9 @@ Tokenizer Tokenizer::bpe_from_json(const nlohmann::json& j, const std::string& w
 Tokenizer Tokenizer::from_gpt2_files(const std::string& encoder_json_path, const std::string& vocab_bpe_path) {
   nlohmann::json encoder;
   try {
-    encoder = parse_json_unique_keys(read_whole_file(encoder_json_path), encoder_json_path);
+    const std::string text = read_whole_file(encoder_json_path);
+    refuse_byte_order_mark(text, encoder_json_path);  // nlohmann would skip it silently
+    encoder = parse_json_unique_keys(text, encoder_json_path);
   } catch (const nlohmann::json::exception& e) {
     throw_model_error(encoder_json_path + ": not valid JSON (" + e.what() + ")");
   }
@@ -406,6 +408,7 @@ Tokenizer Tokenizer::from_gpt2_files(const std::string& encoder_json_path, const
 
   // vocab.bpe: "#version: 0.2", then one merge per line, "a b", in rank order.
   const std::string text = read_whole_file(vocab_bpe_path);
+  refuse_byte_order_mark(text, vocab_bpe_path);
   std::vector<std::pair<std::string, std::string>> pairs;
   std::vector<std::size_t> line_of;  // rank -> line number (1-based)
   std::size_t line_no = 0, blank_at = 0;

@@ -110,6 +110,7 @@ class Loader {
   void read_data(const std::string& name, RawTensor& t, bool shape_known);
   void read_b64(const std::string& name, RawTensor& t, bool shape_known);
   void place(const std::string& name, RawTensor& t, const float* values, std::size_t count);
+  void warn_unknown_tokenizer_fields(const nlohmann::json& j);
   Model assemble(Tokenizer tokenizer);
   std::uint64_t claim(const std::string& name, std::uint64_t count);
 };
@@ -123,6 +124,7 @@ nlohmann::json Loader::parse_small(std::string_view text, const char* what) {
 }
 
 Model Loader::run() {
+  refuse_byte_order_mark(scan_.text(), where_);
   if (scan_.peek() != '{') {
     if (scan_.at_end()) throw_model_error(where_ + " is empty, not a model file");
     scan_.fail("a tiny-gpt weights file is a JSON object");
@@ -164,17 +166,27 @@ Model Loader::run() {
   if (!format_) throw_model_error(where_ + ": not a tiny-gpt weights file (no \"format\" field)");
   if (!version_) throw_model_error(where_ + ": missing \"version\" (expected 1)");
   check_version();
-  if (limits_.on_warning)
-    for (const auto& key : unknown) limits_.on_warning(where_ + ": ignoring unknown top-level field \"" + key + "\"");
+  if (!unknown.empty() && limits_.on_warning) limits_.on_warning(unknown_fields_warning(where_, "top-level", unknown));
   if (!config_) throw_model_error(where_ + ": missing \"config\"");
   if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
   Tokenizer tokenizer = Tokenizer::from_json(*tokenizer_json_, where_);
+  warn_unknown_tokenizer_fields(*tokenizer_json_);
   // Nothing could be encoded or sampled (and sampling over zero ids has no answer).
   if (tokenizer.size() == 0) throw_model_error(where_ + ": tokenizer.vocab is empty");
   if (tokenizer.size() > config_->vocab_size)
     throw_model_error(where_ + ": the tokenizer has " + std::to_string(tokenizer.size()) +
                       " entries but config.vocab_size is " + std::to_string(config_->vocab_size));
   return assemble(std::move(tokenizer));
+}
+
+// Once the tokenizer has checked out, like the config's unknown fields (which would
+// otherwise be silently ignored: a misspelt "eos_tokn" loses the end token).
+void Loader::warn_unknown_tokenizer_fields(const nlohmann::json& j) {
+  static const std::set<std::string> known = {"type", "vocab", "merges", "bos_token", "eos_token", "unk_token"};
+  std::vector<std::string> unknown;
+  for (const auto& [key, value] : j.items())
+    if (!known.contains(key)) unknown.push_back(key);
+  if (!unknown.empty() && limits_.on_warning) limits_.on_warning(unknown_fields_warning(where_, "tokenizer", unknown));
 }
 
 std::uint64_t Loader::claim(const std::string& name, std::uint64_t count) {

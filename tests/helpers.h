@@ -2,6 +2,7 @@
 // Small shared helpers for the tests: fixture paths, file reading, running the binary.
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -49,6 +50,20 @@ inline RunResult run_cli(const std::string& args, const std::string& stdin_text 
   r.err = read_file(err);
   std::filesystem::remove_all(dir);
   return r;
+}
+
+// Catch2 v2 cannot skip a test, so a test whose precondition is missing (root, a mount)
+// calls this before it makes anything to clean up. Under ctest, which sets
+// TINYGPT_SKIP_EXIT_CODE and takes that code as "Skipped" (tests/CMakeLists.txt), the
+// process exits with it, so the run lists what it did not check. Run by hand (the whole
+// binary at once) it cannot exit, and the test passes with a warning instead.
+inline void skip_test(const std::string& why) {
+  if (const char* code = std::getenv("TINYGPT_SKIP_EXIT_CODE")) {
+    std::printf("SKIP: %s\n", why.c_str());
+    std::fflush(stdout);
+    std::_Exit(std::atoi(code));
+  }
+  std::printf("SKIP (not under ctest, so reported as passed): %s\n", why.c_str());
 }
 
 inline std::string quote(const std::string& s) {

@@ -56,6 +56,15 @@ void check_neighbors_json(const nlohmann::json& got, const nlohmann::json& want,
 
 std::vector<float> floats(const nlohmann::json& a) { return a.get<std::vector<float>>(); }
 
+// A failed run: the exit code, one line "tiny-gpt: error: ..." on stderr, nothing on stdout.
+void check_failed(const RunResult& r, int code) {
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == code);
+  CHECK(r.err.rfind("tiny-gpt: error: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
+}
+
 // Parses an SVG with Python's XML parser (a real one: it fails on anything malformed) and
 // prints "kind<TAB>circles<TAB>label" for each point group.
 RunResult svg_points(const std::string& path) {
@@ -321,7 +330,7 @@ TEST_CASE("a zero vector has cosine 0 with everything, and equal cosines rank by
   for (const Neighbor& n : from_zero) CHECK(n.cosine == 0.0);
 }
 
-TEST_CASE("analogy expressions: spaces around operators, Chinese words, quoted words, errors name --analogy",
+TEST_CASE("analogy expressions: spaces around operators, Chinese words, quoted words, errors name the parameter",
           "[embed]") {
   const auto t = parse_analogy("king - man + woman");
   REQUIRE(t.size() == 3);
@@ -340,10 +349,55 @@ TEST_CASE("analogy expressions: spaces around operators, Chinese words, quoted w
       parse_analogy(bad);
       FAIL("accepted");
     } catch (const Error& e) {
+      // The library's name for it; the command line turns it into --analogy.
       CHECK(e.kind() == ErrorKind::usage);
-      CHECK_THAT(std::string(e.what()), Contains("--analogy"));
+      CHECK(e.parameter() == "analogy");
+      CHECK(std::string(e.what()).rfind("analogy \"" + std::string(bad) + "\": ", 0) == 0);
+      CHECK_THAT(std::string(e.what()), !Contains("--"));
     }
   }
+}
+
+TEST_CASE("embedding_report: errors name the request's parameters, never a flag", "[embed]") {
+  const Model m = load_model(model_path(golden("chinese_vocab")));  // n_ctx 16
+  const auto refused = [&](const EmbeddingRequest& request, const std::string& parameter, const std::string& says) {
+    INFO(says);
+    try {
+      embedding_report(m, request);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      CHECK(e.parameter() == parameter);
+      CHECK(std::string(e.what()).rfind(says, 0) == 0);
+      CHECK_THAT(std::string(e.what()), !Contains("--"));
+    }
+  };
+  refused({.words = {"新年"}, .position = 15}, "position",
+          "position 15: the model has positions 0..15 and the word's 2 tokens need 15..16");
+  // Computed in 64 bits: 2147483647 + 1 does not wrap around into the table.
+  refused({.words = {"新年"}, .position = 2147483647}, "position",
+          "position 2147483647: the model has positions 0..15 and the word's 2 tokens need 2147483647..2147483648");
+  refused({.words = {"新"}, .analogy = "新 - 新"}, "analogy",
+          "analogy \"新 - 新\": the terms' unit vectors sum to zero, so there is no direction to search");
+  refused({.words = {"新", "年"}, .neighbors = 3, .plot = true}, "words", "position, neighbors and similarity");
+}
+
+TEST_CASE("embedding_report: the export files are the whole table in the library's formats", "[embed][export]") {
+  const Model m = load_model(fixture("ref/padded_vocab.model.json"));  // the padded rows stay out
+  const EmbeddingReport r = embedding_report(m, {.export_table = true});
+  const auto files = embedding_export_files(r);
+  const auto labels = export_labels(m.tokenizer);
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].name == "vectors.tsv");
+  CHECK(files[0].content == projector_vectors_tsv(m.weights.wte, m.tokenizer.size()));
+  CHECK(files[1].name == "metadata.tsv");
+  CHECK(files[1].content == projector_metadata_tsv(labels));
+  CHECK(files[2].name == "word2vec.txt");
+  CHECK(files[2].content == word2vec_text(m.weights.wte, labels));
+  // Without the table there is nothing to export, and the views say so rather than guess.
+  const EmbeddingReport none = embedding_report(m, {.words = {"a"}});
+  CHECK_THROWS_AS(embedding_export_files(none), Error);
+  CHECK_THROWS_AS(embedding_map_svg(none), Error);
 }
 
 // ---- the command line ---------------------------------------------------------------
@@ -431,10 +485,10 @@ TEST_CASE("embed --position: learned rows and sinusoids, and the sum block 0 rec
   }
   const auto g = golden("chinese_vocab");  // n_ctx 16
   auto r = run_cli("embed 新 " + model_arg(g) + " --position 16");
-  CHECK(r.exit_code == kExitUsage);
+  check_failed(r, kExitUsage);
   CHECK_THAT(r.err, Contains("--position 16"));
   r = run_cli("embed 新年 " + model_arg(g) + " --position 15");  // the second token would be at 16
-  CHECK(r.exit_code == kExitUsage);
+  check_failed(r, kExitUsage);
   CHECK_THAT(r.err, Contains("2 tokens"));
   r = run_cli("embed 新年 " + model_arg(g) + " --position 1");
   REQUIRE(r.exit_code == 0);
@@ -460,25 +514,24 @@ TEST_CASE("embed text output: pieces, ids, norms, a multi-token word's mean", "[
 TEST_CASE("embed errors: unknown characters, bad flags, contradictions", "[embed][cli]") {
   const auto g = golden("chinese_vocab");  // a char vocabulary without unk
   auto r = run_cli("embed 新x " + model_arg(g));
-  CHECK(r.exit_code == kExitBadInput);
+  check_failed(r, kExitBadInput);
   CHECK_THAT(r.err, Contains("'x'"));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   r = run_cli("embed 新 " + model_arg(g) + " --similarity 貓");
-  CHECK(r.exit_code == kExitBadInput);
+  check_failed(r, kExitBadInput);
   CHECK_THAT(r.err, Contains("貓"));
   r = run_cli("embed " + model_arg(g) + " --analogy " + quote("新 年 + 機"));
-  CHECK(r.exit_code == kExitUsage);
-  CHECK_THAT(r.err, Contains("--analogy"));
+  check_failed(r, kExitUsage);
+  CHECK_THAT(r.err, Contains("tiny-gpt: error: --analogy \"新 年 + 機\": expected + or - between"));
   r = run_cli("embed " + model_arg(g) + " --analogy " + quote("新 - 年 +"));
-  CHECK(r.exit_code == kExitUsage);
-  CHECK_THAT(r.err, Contains("--analogy"));
-  CHECK(run_cli("embed " + model_arg(g)).exit_code == kExitUsage);            // no word
-  CHECK(run_cli("embed 新 年 " + model_arg(g)).exit_code == kExitUsage);      // two words without --plot
-  CHECK(run_cli("embed 新 " + model_arg(g) + " --neighbors 0").exit_code == kExitUsage);
-  CHECK(run_cli("embed 新 " + model_arg(g) + " --neighbors x").exit_code == kExitUsage);
-  CHECK(run_cli("embed 新 " + model_arg(g) + " --position -1").exit_code == kExitUsage);
-  CHECK(run_cli("embed 新 " + model_arg(g) + " --plot-neighbors 3").exit_code == kExitUsage);
-  CHECK(run_cli("embed \"\" " + model_arg(g)).exit_code == kExitBadInput);
+  check_failed(r, kExitUsage);
+  CHECK_THAT(r.err, Contains("tiny-gpt: error: --analogy \"新 - 年 +\": ends with an operator"));
+  check_failed(run_cli("embed " + model_arg(g)), kExitUsage);        // no word
+  check_failed(run_cli("embed 新 年 " + model_arg(g)), kExitUsage);  // two words without --plot
+  check_failed(run_cli("embed 新 " + model_arg(g) + " --neighbors 0"), kExitUsage);
+  check_failed(run_cli("embed 新 " + model_arg(g) + " --neighbors x"), kExitUsage);
+  check_failed(run_cli("embed 新 " + model_arg(g) + " --position -1"), kExitUsage);
+  check_failed(run_cli("embed 新 " + model_arg(g) + " --plot-neighbors 3"), kExitUsage);
+  check_failed(run_cli("embed \"\" " + model_arg(g)), kExitBadInput);
   // With unk_token an unknown character becomes <unk>, and stderr says so.
   const auto u = golden("unk_token");
   r = run_cli("embed ö " + model_arg(u) + " --json");
@@ -542,10 +595,10 @@ TEST_CASE("embed --plot errors: too few points, unwritable file", "[embed][cli][
   const auto g = golden("chinese_vocab");
   const std::string dir = scratch("plot_errors");
   auto r = run_cli("embed 新 " + model_arg(g) + " --plot " + quote(dir + "/one.svg"));
-  CHECK(r.exit_code == kExitUsage);
+  check_failed(r, kExitUsage);
   CHECK_THAT(r.err, Contains("--plot"));
   r = run_cli("embed 新 年 " + model_arg(g) + " --plot " + quote(dir + "/no/such/dir/map.svg"));
-  CHECK(r.exit_code == kExitBadInput);
+  check_failed(r, kExitBadInput);
   CHECK_THAT(r.err, Contains("no/such/dir/map.svg"));
   CHECK_FALSE(std::filesystem::exists(dir + "/no"));
   // One word with its neighbours is enough for a map.
@@ -594,7 +647,7 @@ TEST_CASE("embed --export: Projector TSVs and word2vec text, exact floats", "[em
 
   // A missing parent directory is an io error naming it; nothing is created.
   r = run_cli("embed " + model_arg(g) + " --export " + quote(dir + "/missing/deeper"));
-  CHECK(r.exit_code == kExitBadInput);
+  check_failed(r, kExitBadInput);
   CHECK_THAT(r.err, Contains(dir + "/missing"));
   CHECK_FALSE(std::filesystem::exists(dir + "/missing"));
 }

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -74,11 +76,12 @@ class Scratch {
     fs::create_directories(path(name));
     return path(name);
   }
-  // Names of everything below `sub`, hidden temporary files included.
+  // Names of everything below `sub`, hidden temporary files included; a symlink by its own
+  // name (lexically: fs::relative would resolve it, or throw on a loop).
   std::set<std::string> entries(const std::string& sub = "") const {
     std::set<std::string> names;
-    for (const auto& e : fs::recursive_directory_iterator(sub.empty() ? dir_ : path(sub)))
-      names.insert(fs::relative(e.path(), sub.empty() ? dir_ : path(sub)).string());
+    const fs::path base = sub.empty() ? dir_ : path(sub);
+    for (const auto& e : fs::recursive_directory_iterator(base)) names.insert(e.path().lexically_relative(base).string());
     return names;
   }
 
@@ -185,6 +188,19 @@ class TmpfsMount {
   bool mounted_ = false;
 };
 
+// Whether this process may mount (root with CAP_SYS_ADMIN, as in CI): a tmpfs tried once.
+bool can_mount() {
+  char tmpl[] = "/tmp/tinygpt-mount-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return false;
+  bool ok = false;
+  {
+    const TmpfsMount probe(tmpl, 16);
+    ok = probe.mounted();
+  }
+  ::rmdir(tmpl);
+  return ok;
+}
+
 bool is_temporary(const std::string& name) { return name.find(".tmp-") != std::string::npos; }
 
 }  // namespace
@@ -199,17 +215,18 @@ TEST_CASE("errors: model file missing", "[errors]") {
 }
 
 TEST_CASE("errors: model file unreadable", "[errors]") {
+  // Root reads anything: as root this runs as nobody, which needs setpriv.
+  if (::geteuid() == 0 && !can_run_as_nobody())
+    return skip_test("running as root without setpriv, so no file is unreadable to us");
   Scratch s;
   const std::string path = s.file("model.json", base());
   ::chmod(path.c_str(), 0);
-  if (::geteuid() != 0) {
-    check_error(run_cli(generate(path)), 1, {"cannot open model file", "Permission denied"});
-  } else if (can_run_as_nobody()) {  // root reads anything: run this one as nobody
-    check_error(run_sh(kAsNobody, generate(path)), 1, {"cannot open model file", "Permission denied"});
-  } else {
-    WARN("SKIP: running as root without setpriv, so no file is unreadable to us");
-  }
-  // A path through a regular file cannot be opened either.
+  check_error(run_sh(::geteuid() == 0 ? kAsNobody : "", generate(path)), 1, {"cannot open model file", "Permission denied"});
+}
+
+TEST_CASE("errors: model path through a regular file", "[errors]") {
+  Scratch s;
+  const std::string path = s.file("model.json", base());
   check_error(run_cli(generate(path + "/model.json")), 1, {"cannot open model file", "Not a directory"});
 }
 
@@ -226,6 +243,31 @@ TEST_CASE("errors: model path is a device or a FIFO", "[errors]") {
   const std::string fifo = s.path("model.json");
   REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
   check_error(run_sh("timeout 20", generate(fifo)), 1, {"is not a regular file"});
+}
+
+TEST_CASE("errors: model path is a dangling symlink or a symlink loop", "[errors]") {
+  Scratch s;
+  fs::create_symlink("gone.json", s.path("dangling.json"));
+  check_error(run_cli(generate(s.path("dangling.json"))), 1, {"dangling.json is a symbolic link to gone.json, which does not exist"});
+  fs::create_symlink("loop-b.json", s.path("loop-a.json"));
+  fs::create_symlink("loop-a.json", s.path("loop-b.json"));
+  check_error(run_cli(generate(s.path("loop-a.json"))), 1, {"loop-a.json is a symbolic link in a loop"});
+  // A bare name that is a broken link in the current directory is that link, not a shipped model.
+  check_error(run_sh("cd " + quote(s.path("")) + " &&", generate("dangling.json")), 1, {"is a symbolic link to gone.json"});
+}
+
+TEST_CASE("errors: a byte-order mark is refused in every file we read", "[errors]") {
+  // One message for all three: model files never took a BOM, and nlohmann would skip it
+  // in encoder.json, so that a file worked in one place and not the other.
+  const std::string says = "starts with a byte-order mark (bytes EF BB BF)";
+  Scratch s;
+  check_error(run_cli(generate(s.file("model.json", "\xEF\xBB\xBF" + base()))), 1, {"model.json " + says});
+  const std::string enc = read_file(fixture("tokenizer/gpt2/encoder.json")), bpe = read_file(fixture("tokenizer/gpt2/vocab.bpe"));
+  const std::string enc_bom = s.file("encoder.json", "\xEF\xBB\xBF" + enc), bpe_bom = s.file("vocab.bpe", "\xEF\xBB\xBF" + bpe);
+  const std::string enc_ok = s.file("ok.json", enc), bpe_ok = s.file("ok.bpe", bpe);
+  check_error(run_cli("tokenize --vocab " + quote(enc_bom) + " --merges " + quote(bpe_ok) + " ab"), 1, {"encoder.json " + says});
+  check_error(run_cli("tokenize --vocab " + quote(enc_ok) + " --merges " + quote(bpe_bom) + " ab"), 1, {"vocab.bpe " + says});
+  CHECK(run_cli("tokenize --vocab " + quote(enc_ok) + " --merges " + quote(bpe_ok) + " ab").exit_code == 0);
 }
 
 TEST_CASE("errors: model file empty", "[errors]") {
@@ -256,7 +298,6 @@ TEST_CASE("errors: not JSON at all", "[errors]") {
   check_model_error("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", {"malformed JSON at byte 0"});
   check_model_error("GGUF\3\0\0\0", {"malformed JSON at byte 0"});
   check_model_error("hello, world\n", {"malformed JSON at byte 0"});
-  check_model_error("\xEF\xBB\xBF" + base(), {"malformed JSON at byte 0"});  // a byte-order mark
   check_model_error(base() + "}", {"extra text after the top-level object"});
   check_model_error(with(base(), "\"a\", \"b\"", "\"a\", \"\xff\""), {"invalid UTF-8 inside a string"});
 }
@@ -307,6 +348,15 @@ TEST_CASE("errors: wrongly typed config field", "[errors]") {
   const auto config = text.find("\"config\": ") + 10;
   check_model_error(text.substr(0, config) + "[]" + text.substr(text.find('}', config) + 1), {"\"config\" must be an object"});
   check_model_error(with(base(), R"("type": "char")", R"("type": "sentencepiece")"), {"unknown tokenizer.type \"sentencepiece\""});
+}
+
+TEST_CASE("errors: config values that do not fit float32", "[errors]") {
+  // The layer norms run in float32: 1e39 would be inf there, 1e-50 would be 0 (and an
+  // all-zero row would then be 0/0).
+  check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "layer_norm_epsilon": 1e39})"),
+                    {"config.layer_norm_epsilon = 1e+39 does not fit float32 (it would be infinite)"});
+  check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "layer_norm_epsilon": 1e-50})"),
+                    {"config.layer_norm_epsilon = 1e-50 does not fit float32 (it would be 0)"});
 }
 
 TEST_CASE("errors: duplicate keys", "[errors]") {
@@ -437,6 +487,21 @@ TEST_CASE("errors: NaN, Infinity, strings or nested arrays in data", "[errors]")
   check_model_error(first_value("+0.4"), {"expected a number for tensor ln_f.bias data[0]"});
 }
 
+TEST_CASE("errors: tensor values beyond the range of a double", "[errors]") {
+  // 1e309 and -1e99999 overflow a double too: they were once read as 0.
+  const std::string at = R"("ln_f.bias": {"shape": [4], "data": [0.2)";
+  auto first_value = [&](const std::string& v) { return with(base(), at, R"("ln_f.bias": {"shape": [4], "data": [)" + v); };
+  check_model_error(first_value("1e309"), {"tensor ln_f.bias data[0] = 1e309 is too large for float32"});
+  check_model_error(first_value("-1e99999"), {"tensor ln_f.bias data[0] = -1e99999 is too large for float32"});
+  check_model_error(first_value("0.001e99999999999999999999"), {"is too large for float32"});
+  // Too small for float32 is not out of range: it rounds to 0, as in any float parser.
+  Scratch s;
+  for (const char* tiny : {"1e-50", "1e-400", "-1e-99999"}) {
+    INFO(tiny);
+    CHECK(run_cli(generate(s.file("model.json", first_value(tiny)))).exit_code == 0);
+  }
+}
+
 TEST_CASE("errors: bad base64", "[errors]") {
   const std::string text = base();
   const auto start = text.find("\"b64\": \"") + 8;
@@ -494,6 +559,64 @@ TEST_CASE("errors: other tokenizer mistakes", "[errors]") {
   check_model_error(with(base_bpe(), R"("!": 0, )", R"("!!": 0, )"), {"lacks the byte token \"!\""});
   check_model_error(with(base_bpe(), R"("type": "byte_bpe", )", R"("type": "byte_bpe", "unk_token": "ab", )"),
                     {"tokenizer.unk_token is only for char tokenizers"});
+}
+
+TEST_CASE("errors: special-token names with control characters are shown escaped", "[errors]") {
+  // A bos named with ESC, U+202E (right-to-left override) and a newline once went raw to
+  // the terminal in attention-dump's table and summary.
+  Scratch s;
+  const std::string name = R"(<b\u001b[31m\u202e\n>)";
+  const std::string m = quote(s.file("model.json", with(with(base(), R"(["<bos>", )", "[\"" + name + "\", "),
+                                                          R"("bos_token": "<bos>")", "\"bos_token\": \"" + name + "\"")));
+  for (const char* flags : {"", " --summary"}) {
+    const auto r = run_cli("attention-dump -m " + m + " ab" + flags);
+    INFO(flags << "\n" << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find("\xE2\x80\xAE") == std::string::npos);  // U+202E
+    CHECK_THAT(r.out, Contains("<b\\x1B[31m[U+202E]\xE2\x86\xB5>"));  // ESC as \x1B, the newline as ↵
+  }
+}
+
+TEST_CASE("errors: unknown fields give one warning line", "[errors]") {
+  // A thousand unknown fields once gave a thousand lines; the tokenizer's were not reported.
+  Scratch s;
+  std::string top, config;
+  for (int i = 0; i < 1000; ++i) {
+    top += " \"extra" + std::to_string(i) + "\": 0,\n";
+    config += ", \"knob" + std::to_string(i) + "\": 0";
+  }
+  auto warnings = [](const std::string& err) {
+    std::vector<std::string> lines;
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("warning: ", 0) == 0) lines.push_back(line);
+    return lines;
+  };
+  const std::string m1 = s.file("top.json", with(base(), " \"version\": 1,\n", " \"version\": 1,\n" + top));
+  const auto r1 = run_cli(generate(m1));
+  CHECK(r1.exit_code == 0);
+  REQUIRE(warnings(r1.err).size() == 1);
+  CHECK_THAT(warnings(r1.err)[0], Contains("ignoring 1000 unknown top-level fields: \"extra0\", \"extra1\", \"extra2\" and 997 more"));
+  const auto r2 = run_cli(generate(s.file("config.json", with(base(), R"("n_inner": 4})", R"("n_inner": 4)" + config + "}"))));
+  CHECK(r2.exit_code == 0);
+  REQUIRE(warnings(r2.err).size() == 1);
+  CHECK_THAT(warnings(r2.err)[0], Contains("ignoring 1000 unknown config fields"));
+  // The tokenizer's, and a name holding ESC shown escaped.
+  const auto r3 = run_cli(generate(s.file("tok.json", with(base(), R"("type": "char")", R"("type": "char", "lower\u001bcase": true)"))));
+  CHECK(r3.exit_code == 0);
+  REQUIRE(warnings(r3.err).size() == 1);
+  CHECK_THAT(warnings(r3.err)[0], Contains("ignoring an unknown tokenizer field \"lower\\u001bcase\""));
+}
+
+TEST_CASE("errors: a GPT-2 encoder.json nested too deep", "[errors]") {
+  // 8 MB of {"a":[[[[...]]]]} once took 307 MB; it gets the model files' limit of 64 levels.
+  Scratch s;
+  const std::size_t depth = 4 << 20;
+  const std::string enc = s.file("encoder.json", "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + "}");
+  const std::string bpe = s.file("vocab.bpe", "#version: 0.2\n");
+  check_error(run_sh(memory_cap(), "tokenize --vocab " + quote(enc) + " --merges " + quote(bpe) + " ab"), 1,
+              {"encoder.json: malformed JSON: nested deeper than 64 levels"});
 }
 
 TEST_CASE("errors: a model over the limits, and the flags that raise them", "[errors]") {
@@ -745,6 +868,138 @@ TEST_CASE("errors: empty input", "[errors]") {
   CHECK(count.out == "0\n");
 }
 
+// ---- running the model ----------------------------------------------------------------
+
+namespace {
+
+// A model of `n_layer` layers of `n_head` heads (head_dim 1, n_inner 1, sinusoidal
+// positions), every weight 0, over the characters "a", "b" and " ": small as a file (2 MB
+// for 64 x 64), large as an attention dump.
+std::string wide_model(int n_layer, int n_head, int n_ctx) {
+  const int D = n_head;
+  std::string t;
+  auto tensor = [&](const std::string& name, std::vector<int> shape) {
+    std::size_t n = 1;
+    for (int d : shape) n *= static_cast<std::size_t>(d);
+    t += (t.empty() ? "" : ",\n") + ("\"" + name + "\": {\"shape\": [" + std::to_string(shape[0]));
+    if (shape.size() == 2) t += ", " + std::to_string(shape[1]);
+    t += "], \"data\": [0";
+    for (std::size_t i = 1; i < n; ++i) t += ",0";
+    t += "]}";
+  };
+  tensor("wte.weight", {4, D});
+  for (int l = 0; l < n_layer; ++l) {
+    const std::string p = "h." + std::to_string(l) + ".";
+    for (const char* ln : {"ln_1", "ln_2"}) {
+      tensor(p + ln + ".weight", {D});
+      tensor(p + ln + ".bias", {D});
+    }
+    tensor(p + "attn.c_attn.weight", {D, 3 * D});
+    tensor(p + "attn.c_attn.bias", {3 * D});
+    tensor(p + "attn.c_proj.weight", {D, D});
+    tensor(p + "attn.c_proj.bias", {D});
+    tensor(p + "mlp.c_fc.weight", {D, 1});
+    tensor(p + "mlp.c_fc.bias", {1});
+    tensor(p + "mlp.c_proj.weight", {1, D});
+    tensor(p + "mlp.c_proj.bias", {D});
+  }
+  tensor("ln_f.weight", {D});
+  tensor("ln_f.bias", {D});
+  return R"({"format": "tiny-gpt", "version": 1, "config": {"vocab_size": 4, "n_ctx": )" + std::to_string(n_ctx) +
+         R"(, "n_embd": )" + std::to_string(D) + R"(, "n_head": )" + std::to_string(n_head) + R"(, "n_layer": )" +
+         std::to_string(n_layer) + R"(, "n_inner": 1, "positional": "sinusoidal"},
+ "tokenizer": {"type": "char", "vocab": ["<bos>", "a", "b", " "], "bos_token": "<bos>"},
+ "tensors": {)" + t + "}}\n";
+}
+
+// The base model with weights that are finite but overflow float32 when used.
+std::string overflowing_ln_f() {
+  return with(base(), R"("ln_f.weight": {"shape": [4], "data": [1.0, 1.0, 1.0, 1.0]})",
+              R"("ln_f.weight": {"shape": [4], "data": [3e38, 3e38, 3e38, 3e38]})");
+}
+std::string overflowing_mlp() {
+  return with(with(base(), R"("h.0.mlp.c_fc.bias": {"shape": [4], "data": [-0.3, -0.15, 0.0, 0.15]})",
+                   R"("h.0.mlp.c_fc.bias": {"shape": [4], "data": [10, 10, 10, 10]})"),
+              "[0.25, 0.4, -0.3, -0.15, 0.0, 0.15, 0.3, -0.4, -0.25, -0.1, 0.05, 0.2, 0.35, -0.35, -0.2, -0.05]",
+              "[3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38, 3e38]");
+}
+
+}  // namespace
+
+TEST_CASE("errors: weights that overflow float32 while running", "[errors]") {
+  // Once "logprob": null from generate --json and a perplexity of -nan, with exit 0.
+  Scratch s;
+  const std::string lnf = quote(s.file("lnf.json", overflowing_ln_f())), mlp = quote(s.file("mlp.json", overflowing_mlp()));
+  const std::string text = quote(s.file("text.txt", "ab ba"));
+  const std::string logits = "lnf.json: the logits at position ";
+  check_error(run_cli("generate -m " + lnf + " ab -n 3 --json"), 1, {logits, "are not finite", "overflow float32"});
+  check_error(run_cli("generate -m " + lnf + " ab -n 3"), 1, {logits});
+  check_error(run_cli("perplexity -m " + lnf + " -f " + text), 1, {logits});
+  check_error(run_cli("perplexity -m " + lnf + " -f " + text + " --per-line"), 1, {logits});
+  check_error(run_cli("generate -m " + mlp + " ab -n 3"), 1, {"mlp.json: the activations after layer 0 at position ", "not finite"});
+  check_error(run_cli("attention-dump -m " + mlp + " ab"), 1, {"the activations after layer 0"});
+}
+
+TEST_CASE("errors: perplexity with nothing to score", "[errors]") {
+  // Without bos and eos one character is one token, and the first token is never predicted:
+  // this once reported "tokens scored 0 ... perplexity 1.000".
+  Scratch s;
+  const std::string plain = quote(s.file("plain.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")",
+                                                             R"(["a", "b", " "])")));
+  check_error(run_cli("perplexity -m " + plain + " -f " + quote(s.file("one.txt", "a"))), 1,
+              {"one.txt: nothing to score: the text is a single token"});
+  check_error(run_cli("perplexity -m " + plain + " -f " + quote(s.file("lines.txt", "a\nb\n\n")) + " --per-line"), 1,
+              {"lines.txt: nothing to score: every line is a single token"});
+  CHECK(run_cli("perplexity -m " + plain + " -f " + quote(s.file("two.txt", "ab"))).exit_code == 0);
+}
+
+TEST_CASE("errors: perplexity --per-line errors name the file and the line", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const std::string f = s.file("text.txt", "ab\n\nba\nbxa\n");
+  check_error(run_cli("perplexity -m " + m + " -f " + quote(f) + " --per-line"), 1,
+              {f + ": line 4: character 'x' (U+0078) at byte offset 1 is not in the model's vocabulary"});
+  check_error(run_cli("perplexity -m " + m + " -f " + quote(s.file("x.txt", "abx"))), 1, {"x.txt: character 'x' (U+0078) at byte offset 2"});
+}
+
+TEST_CASE("errors: attention-dump larger than its limit", "[errors]") {
+  // 64 layers x 64 heads over 101 tokens: 42 million weights, once 1.5 GB of memory and a
+  // 334 MB file. Refused before anything is computed, under a memory cap to prove it.
+  Scratch s;
+  const std::string m = quote(s.file("wide.json", wide_model(64, 64, 128)));
+  const std::string sentence = std::string(100, 'a');
+  check_error(run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --json"), 1,
+              {"the dump would hold 41783296 values (64 layers x 64 heads x 101^2 tokens), more than the limit of 4194304",
+               "or raise --max-values"});
+  check_error(run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --head 0 --json --include-qkv --max-values 10000"), 1,
+              {"the dump would hold 672256 values (64 layers x 1 heads x 101^2 tokens, with q, k and v)"});
+  // What the limit lets through works: one head of each layer.
+  const auto ok = run_cli("attention-dump -m " + m + " " + sentence + " --head 0 --format csv");
+  CHECK(ok.exit_code == 0);
+  CHECK(std::count(ok.out.begin(), ok.out.end(), '\n') == 1 + 64 * 101 * 101);
+}
+
+TEST_CASE("errors: attention-dump running out of memory is one line", "[errors]") {
+  // With the limit raised past what the memory holds: one line and exit 1, not abort() from
+  // a second bad_alloc while the first unwinds. The address space is capped at 200 MB.
+  if (kSanitized)
+    return skip_test("under ASan new never throws bad_alloc (it reports and aborts), and ulimit -v cannot be used");
+  Scratch s;
+  const std::string m = quote(s.file("wide.json", wide_model(64, 64, 128)));
+  check_error(run_sh("ulimit -v 200000;", "attention-dump -m " + m + " " + std::string(100, 'a') + " --json --max-values 100000000"),
+              1, {"out of memory"});
+}
+
+TEST_CASE("errors: generate prints nothing when its threads cannot start", "[errors]") {
+  // 256 threads need 2 GB of address space for their stacks. The prompt was once printed
+  // before they failed to start, and the failure was exit 2 (a usage error).
+  if (kSanitized) return skip_test("ASan reserves terabytes of address space, so ulimit -v cannot be used to run out");
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  check_error(run_sh("ulimit -v 300000;", "generate -m " + m + " ab -n 3 -t 256"), 1, {"threads: cannot start 256 threads"});
+  check_error(run_sh("ulimit -v 300000;", "bench -m " + m + " -p 2 -n 2 -r 1 -t 256"), 1, {"threads: cannot start 256 threads"});
+}
+
 // ---- flags ------------------------------------------------------------------------------
 
 TEST_CASE("errors: bad sampling flags", "[errors]") {
@@ -841,6 +1096,33 @@ TEST_CASE("errors: thread counts and bench sizes out of range", "[errors]") {
   check_each(cases, 2);
 }
 
+TEST_CASE("errors: embed --position past the context, however large", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));  // n_ctx 6
+  const Cases cases = {
+      {"embed -m " + m + " a --position 6", "--position 6: the model has positions 0..5"},
+      {"embed -m " + m + " ab --position 5", "--position 5: the model has positions 0..5 and the word's 2 tokens need 5..6"},
+      // P + n - 1 once overflowed an int here, passed the check and read far outside wpe (exit 139).
+      {"embed -m " + m + " ab --position 2147483647 --no-vectors",
+       "--position 2147483647: the model has positions 0..5 and the word's 2 tokens need 2147483647..2147483648"},
+      {"embed -m " + m + " aba --position 2147483646 --json", "tokens need 2147483646..2147483648"},
+  };
+  check_each(cases, 2);
+}
+
+TEST_CASE("errors: embed --analogy whose terms cancel out", "[errors]") {
+  // The query would be the zero vector: every token scored 0, a "ranking" of the lowest ids.
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const Cases cases = {
+      {"embed -m " + m + " --analogy 'a - a'",
+       "--analogy \"a - a\": the terms' unit vectors sum to zero, so there is no direction to search"},
+      {"embed -m " + m + " --analogy 'a + b - a - b' --json", "--analogy \"a + b - a - b\": the terms' unit vectors sum to zero"},
+      {"embed -m " + m + " b --analogy '\"a\" - a' --neighbors 2", "--analogy \"\"a\" - a\": the terms' unit vectors sum"},
+  };
+  check_each(cases, 2);
+}
+
 TEST_CASE("errors: ThreadPool refuses more threads than it can use", "[errors]") {
   try {
     tinygpt::ThreadPool pool(tinygpt::ThreadPool::kMaxThreads + 1);
@@ -900,6 +1182,102 @@ TEST_CASE("errors: hostile text in a path or flag value stays on one line", "[er
   check_error(r, 1, {"not found", "x\\x1B[31m y\xEF\xBF\xBD"});
 }
 
+TEST_CASE("errors: integer overflow in indices and sizes", "[errors]") {
+  // Sizes that pass 2^31 (or 2^64) when combined. Under UBSan any overflow aborts the run.
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const Cases refused = {
+      {"attention-dump -m " + m + " ab --layer 2147483648", "--layer: \"2147483648\" is not a list of numbers"},
+      {"attention-dump -m " + m + " ab --head=-2147483649", "--head: \"-2147483649\" is not a list of numbers"},
+      {"attention-dump -m " + m + " ab --head 0,99999999999999999999", "--head: \"0,99999999999999999999\""},
+      {"attention-dump -m " + m + " ab --head -2147483648", "--head -2147483648 is out of range"},
+      {"bench -m " + m + " -p 6 -n 2147483647", "-p 6 plus -n 2147483647 exceeds the model's n_ctx of 6"},
+      {"generate -m " + m + " ab -n 2147483648", "--max-new-tokens"},
+  };
+  check_each(refused, 2);
+  // Taken, and stopped by the context: no cache is sized from -n alone (a model without eos).
+  const std::string no_eos = quote(s.file("no_eos.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")",
+                                                              R"(["<bos>", "c", "a", "b", " "], "bos_token": "<bos>")")));
+  const auto gen = run_sh(memory_cap(), "generate -m " + no_eos + " ab -n 2147483647 --json");
+  CHECK(gen.exit_code == 0);
+  CHECK_THAT(gen.out, Contains("context_full"));
+  // layers x heads x T^2 with the limit at its largest: counted in 128 bits.
+  CHECK(run_cli("attention-dump -m " + m + " ab --max-values 18446744073709551615 --json").exit_code == 0);
+  // A text longer than the context is scored in windows.
+  CHECK(run_cli("perplexity -m " + m + " -f " + quote(s.file("long.txt", std::string(100, 'a')))).exit_code == 0);
+}
+
+TEST_CASE("errors: flag values beyond float32 are quoted as given", "[errors]") {
+  // Once "got 0" for --top-p 1e-300 and "got inf" for --temperature 1e308.
+  Scratch s;
+  const std::string g = "generate -m " + quote(s.file("model.json", base())) + " a ";
+  const Cases cases = {
+      {"--top-p 1e-300", "--top-p: 1e-300 is too small for a float (it would be 0)"},
+      {"--temperature 1e308", "--temperature: 1e308 is too large for a float"},
+      {"--temperature 1e400", "--temperature: 1e400 is beyond the range of a float"},
+  };
+  check_each(cases, 2, g);
+  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --top-p 1e-300"), 2, {"--top-p: 1e-300 is too small for a float"});
+}
+
+TEST_CASE("errors: empty items in --layer and --head", "[errors]") {
+  // CLI11 dropped them: "0,,1" read as 0,1 and "" as no selection at all.
+  Scratch s;
+  const std::string a = "attention-dump -m " + quote(s.file("model.json", base())) + " ab ";
+  const Cases cases = {
+      {"--layer ''", "--layer: \"\" is not a list of numbers like 0,2 (an empty item)"},
+      {"--layer 0,,1", "--layer: \"0,,1\" is not a list of numbers like 0,2 (an empty item)"},
+      {"--head 1,", "--head: \"1,\""},
+      {"--head x", "--head: \"x\" is not a list of numbers"},
+  };
+  check_each(cases, 2, a);
+  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --head 0,,1"), 2, {"--head: \"0,,1\" is not a list of numbers"});
+  const auto ok = run_cli(a + "--layer 0 --head 1,0 --head 1 --json");
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Contains("\"heads\":[0,1]"));
+}
+
+TEST_CASE("errors: an unknown flag is named before a missing argument", "[errors]") {
+  // `generate -x` once said "prompt is required".
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const Cases cases = {
+      {"generate -m " + m + " -x", "The following argument was not expected: -x"},
+      {"attention-dump -m " + m + " -x", "The following argument was not expected: -x"},
+      {"tokenize -m " + m + " -x", "The following argument was not expected: -x"},
+      {"perplexity -m " + m + " -x", "The following argument was not expected: -x"},
+      {"trace -m " + m + " -x", "The following argument was not expected: -x"},
+      {"attention-dump -m " + m, "sentence is required"},
+      {"tokenize -m " + m, "text is required"},
+      {"perplexity -m " + m, "--file is required"},
+  };
+  check_each(cases, 2, "", "(try --help)");
+}
+
+TEST_CASE("errors: --top-logprobs without --json", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  check_error(run_cli("generate -m " + m + " ab --top-logprobs 2"), 2, {"--top-logprobs", "use it with --json"});
+  CHECK(run_cli("generate -m " + m + " ab --top-logprobs 2 --json -n 2").exit_code == 0);
+}
+
+TEST_CASE("errors: TINYGPT_KERNELS with an unknown value", "[errors]") {
+  Scratch s;
+  const auto r = run_sh("TINYGPT_KERNELS='protable\x1b'", generate(s.file("model.json", base())));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("warning: TINYGPT_KERNELS=protable? is not one of auto, avx2, portable: using "));
+}
+
+TEST_CASE("errors: a long value quoted in a message is cut short", "[errors]") {
+  // A 5 MB config string once made a 5 MB error line.
+  Scratch s;
+  const std::string m = s.file("model.json", with(base(), R"("n_inner": 4})", R"("n_inner": 4, "positional": ")" +
+                                                                                   std::string(5 << 20, 'x') + "\"}"));
+  const RunResult r = run_cli(generate(m));
+  check_error(r, 1, {"config.positional = \"xxx", "bytes cut", "is not one of \"learned\", \"sinusoidal\""});
+  CHECK(r.err.size() < 1200);
+}
+
 // ---- output files -----------------------------------------------------------------------
 
 TEST_CASE("errors: output file in a missing directory", "[errors]") {
@@ -920,26 +1298,31 @@ TEST_CASE("errors: output directory not writable", "[errors]") {
   check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(s.path("model.json/out.json"))), 1, {"cannot write", "Not a directory"});
   check_error(run_cli("embed -m " + m + " a b --plot " + quote(s.path("model.json/map.svg"))), 1, {"cannot write", "Not a directory"});
   check_error(run_cli("attention-dump -m " + m + " ab -o /proc/out.json"), 1, {"cannot write /proc/out.json"});
-  // A directory we may not write to: as a user a 0555 directory; as root, run as nobody.
+  CHECK(s.entries() == std::set<std::string>{"model.json"});
+}
+
+TEST_CASE("errors: output directory without write permission", "[errors]") {
+  // As a user a 0555 directory; as root (who may write anything) run as nobody.
+  if (::geteuid() == 0 && !can_run_as_nobody())
+    return skip_test("running as root without setpriv: no directory is unwritable to us");
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
   const std::string locked = s.dir("locked");
-  if (::geteuid() != 0) {
-    ::chmod(locked.c_str(), 0555);
-    check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(locked + "/out.json")), 1, {"cannot write", "Permission denied"});
-  } else if (can_run_as_nobody()) {
-    check_error(run_sh(kAsNobody, "attention-dump -m " + m + " ab -o " + quote(locked + "/out.json")), 1,
-                {"cannot write", "Permission denied"});
-  } else {
-    WARN("SKIP: running as root without setpriv: no directory is unwritable to us");
-  }
-  // A read-only file system (a read-only bind mount; needs root).
+  ::chmod(locked.c_str(), 0555);
+  check_error(run_sh(::geteuid() == 0 ? kAsNobody : "", "attention-dump -m " + m + " ab -o " + quote(locked + "/out.json")), 1,
+              {"cannot write", "Permission denied"});
+  CHECK(s.entries() == std::set<std::string>{"model.json", "locked"});
+}
+
+TEST_CASE("errors: output on a read-only file system", "[errors]") {
+  if (!can_mount()) return skip_test("cannot mount here (not root, or no CAP_SYS_ADMIN): no read-only file system");
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
   const std::string ro = s.dir("ro");
   TmpfsMount bind(ro, 0, /*read_only=*/true);
-  if (bind.mounted()) {
-    check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(ro + "/out.json")), 1, {"cannot write", "Read-only file system"});
-  } else {
-    WARN("SKIP: cannot bind-mount here (not root, or no CAP_SYS_ADMIN): no read-only file system case");
-  }
-  CHECK(s.entries() == std::set<std::string>{"model.json", "locked", "ro"});
+  REQUIRE(bind.mounted());
+  check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(ro + "/out.json")), 1, {"cannot write", "Read-only file system"});
+  CHECK(s.entries() == std::set<std::string>{"model.json", "ro"});
 }
 
 TEST_CASE("errors: output path is a directory", "[errors]") {
@@ -952,27 +1335,81 @@ TEST_CASE("errors: output path is a directory", "[errors]") {
   CHECK(s.entries() == std::set<std::string>{"model.json", "out.json"});
 }
 
-TEST_CASE("errors: disk full while writing an output file", "[errors]") {
+TEST_CASE("errors: embed writes all its files or none", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
-  const std::string args = "attention-dump -m " + m + " ab --format html -o ";  // about 13 kB of output
+  // --export once replaced vectors.tsv and then failed on metadata.tsv, leaving a mixed set.
+  const std::string out = s.dir("out");
+  s.file("out/vectors.tsv", "old");
+  s.dir("out/metadata.tsv");
+  s.file("out/word2vec.txt", "old");
+  check_error(run_cli("embed -m " + m + " --export " + quote(out)), 1,
+              {"cannot write " + out + "/metadata.tsv: it is a directory"});
+  CHECK(read_file(out + "/vectors.tsv") == "old");
+  CHECK(read_file(out + "/word2vec.txt") == "old");
+  // --plot with a bad --export once overwrote the map and then failed.
+  const std::string map = s.file("map.svg", "old");
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + quote(s.path("missing/dir"))), 1,
+              {"cannot export to " + s.path("missing/dir") + ": the directory " + s.path("missing") + " does not exist"});
+  CHECK(read_file(map) == "old");
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + m), 1, {"exists and is not a directory"});
+  CHECK(read_file(map) == "old");
+  // And the other way round: a map that cannot be written stops the export before it starts.
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(s.path("missing/map.svg")) + " --export " +
+                      quote(s.path("new"))),
+              1, {"cannot write " + s.path("missing/map.svg") + ": No such file or directory"});
+  CHECK(s.entries() ==
+        std::set<std::string>{"model.json", "map.svg", "out", "out/vectors.tsv", "out/metadata.tsv", "out/word2vec.txt"});
+}
 
+TEST_CASE("errors: embed files failing while being written leave the old ones", "[errors]") {
+  // A file-size limit (ulimit -f, 512-byte blocks) that vectors.tsv fits under and
+  // word2vec.txt (the same numbers, plus a label on every row) does not: the map and the
+  // first two files are written before the third fails.
+  Scratch s;
+  const std::string m = quote(std::string(TINYGPT_SOURCE_DIR) + "/models/tang-poems.json");
+  const std::string ref = s.path("ref");
+  REQUIRE(run_cli("embed -m " + m + " --export " + quote(ref)).exit_code == 0);
+  const auto blocks = fs::file_size(ref + "/vectors.tsv") / 512 + 1;
+  REQUIRE(blocks * 512 < fs::file_size(ref + "/word2vec.txt"));
+  fs::remove_all(ref);
+  const std::string limit = "ulimit -f " + std::to_string(blocks) + ";";
+
+  const std::string out = s.dir("out"), map = s.file("map.svg", "old");
+  for (const char* name : {"vectors.tsv", "metadata.tsv", "word2vec.txt"}) s.file(std::string("out/") + name, "old");
+  check_error(run_sh(limit, "embed 月 日 -m " + m + " --plot " + quote(map) + " --export " + quote(out)), 1,
+              {"cannot write " + out + "/word2vec.txt: File too large"});
+  CHECK(read_file(map) == "old");
+  for (const char* name : {"vectors.tsv", "metadata.tsv", "word2vec.txt"}) CHECK(read_file(out + "/" + name) == "old");
+  // A directory the export made for itself is removed again.
+  check_error(run_sh(limit, "embed -m " + m + " --export " + quote(s.path("new"))), 1, {"File too large"});
+  CHECK(s.entries() ==
+        std::set<std::string>{"map.svg", "out", "out/vectors.tsv", "out/metadata.tsv", "out/word2vec.txt"});
+}
+
+TEST_CASE("errors: disk full while writing an output file", "[errors]") {
+  if (!can_mount()) return skip_test("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): no full disk to write to");
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
   // A full disk: a 64 kB tmpfs, filled up, holding an older version of the output.
   const std::string disk = s.dir("disk");
   TmpfsMount tmpfs(disk, 64);
-  if (tmpfs.mounted()) {
-    s.file("disk/out.html", "old");
-    std::system(("dd if=/dev/zero of=" + quote(disk + "/filler") + " bs=1k count=1000 2>/dev/null").c_str());
-    check_error(run_cli(args + quote(disk + "/out.html")), 1, {"cannot write", "out.html", "No space left on device"});
-    CHECK(read_file(disk + "/out.html") == "old");
-    CHECK(s.entries("disk") == std::set<std::string>{"filler", "out.html"});
-  } else {
-    WARN("SKIP: cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): the file-size limit below stands in for it");
-  }
+  REQUIRE(tmpfs.mounted());
+  s.file("disk/out.html", "old");
+  std::system(("dd if=/dev/zero of=" + quote(disk + "/filler") + " bs=1k count=1000 2>/dev/null").c_str());
+  check_error(run_cli("attention-dump -m " + m + " ab --format html -o " + quote(disk + "/out.html")), 1,  // about 13 kB
+              {"cannot write", "out.html", "No space left on device"});
+  CHECK(read_file(disk + "/out.html") == "old");
+  CHECK(s.entries("disk") == std::set<std::string>{"filler", "out.html"});
+}
 
-  // A file-size limit (ulimit -f, in 512-byte blocks) fails the write the same way, anywhere.
+TEST_CASE("errors: file-size limit while writing an output file", "[errors]") {
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  // A file-size limit (ulimit -f, in 512-byte blocks) fails the write like a full disk, anywhere.
   s.file("out.html", "old");
-  check_error(run_sh("ulimit -f 8;", args + quote(s.path("out.html"))), 1, {"cannot write", "out.html", "File too large"});
+  check_error(run_sh("ulimit -f 8;", "attention-dump -m " + m + " ab --format html -o " + quote(s.path("out.html"))), 1,
+              {"cannot write", "out.html", "File too large"});
   CHECK(read_file(s.path("out.html")) == "old");
   const auto left = s.entries();
   CHECK(std::none_of(left.begin(), left.end(), is_temporary));
@@ -1017,4 +1454,137 @@ TEST_CASE("errors: write_file_atomically leaves nothing behind when a write fail
   tinygpt::write_file_atomically(target, "new");
   CHECK(read_file(target) == "new");
   CHECK(s.entries() == std::set<std::string>{"out.bin"});
+}
+
+TEST_CASE("errors: an output that is the model file", "[errors]") {
+  // `attention-dump -m m.json -o m.json` once replaced the model with its own attention.
+  Scratch s;
+  const std::string model = s.file("model.json", base());
+  const std::string m = quote(model);
+  fs::create_symlink("model.json", s.path("link.json"));
+  REQUIRE(::link(model.c_str(), s.path("hard.json").c_str()) == 0);
+  const Cases cases = {
+      {"attention-dump -m " + m + " ab -o " + m, "--output " + model + " is the model file " + model + ": refusing to write over it"},
+      {"attention-dump -m " + m + " ab -o " + quote(s.path("link.json")), "is the model file"},   // through a symlink
+      {"attention-dump -m " + m + " ab -o " + quote(s.path("hard.json")), "is the model file"},   // a hard link
+      {"attention-dump -m " + quote(s.path("link.json")) + " ab -o " + m, "is the model file"},
+      {"attention-dump -m " + m + " 'not in the vocabulary' -o " + m, "is the model file"},  // before anything else
+      {"trace -m " + m + " ab -o " + quote(s.path("link.json")), "is the model file"},
+  };
+  check_each(cases, 2);
+  CHECK(read_file(model) == base());
+  CHECK(s.entries() == std::set<std::string>{"model.json", "link.json", "hard.json"});
+}
+
+TEST_CASE("errors: output onto a FIFO or a symlink", "[errors]") {
+  // The atomic write once renamed a regular file over the FIFO and over the symlink.
+  Scratch s;
+  const std::string m = quote(s.file("model.json", base()));
+  const std::string dump = "attention-dump -m " + m + " ab --json -o ";
+  // A FIFO is written to, and stays a FIFO. Held open here for reading and writing, so that
+  // the binary's open does not wait and its output (1 kB) waits in the pipe.
+  const std::string fifo = s.path("pipe.json");
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  const int fd = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);
+  REQUIRE(fd >= 0);
+  const auto r = run_sh("timeout 20", dump + quote(fifo));
+  char buf[65536];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  CHECK(r.exit_code == 0);
+  REQUIRE(n > 0);
+  CHECK(nlohmann::json::parse(std::string(buf, static_cast<std::size_t>(n))).contains("attention"));
+  struct stat st {};
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+
+  // A symlink is followed: its target is replaced, and the link stays a link.
+  s.file("target.json", "old");
+  fs::create_symlink("target.json", s.path("link.json"));
+  CHECK(run_cli(dump + quote(s.path("link.json"))).exit_code == 0);
+  CHECK(fs::is_symlink(s.path("link.json")));
+  CHECK(nlohmann::json::parse(read_file(s.path("target.json"))).contains("attention"));
+  // A dangling one: its target is created.
+  fs::create_symlink("new.json", s.path("dangling.json"));
+  CHECK(run_cli(dump + quote(s.path("dangling.json"))).exit_code == 0);
+  CHECK(fs::is_symlink(s.path("dangling.json")));
+  CHECK(fs::is_regular_file(fs::symlink_status(s.path("new.json"))));
+  // A loop: refused.
+  fs::create_symlink("loop-b", s.path("loop-a"));
+  fs::create_symlink("loop-a", s.path("loop-b"));
+  check_error(run_cli(dump + quote(s.path("loop-a"))), 1, {"cannot write", "loop-a: Too many levels of symbolic links"});
+  CHECK(s.entries() == std::set<std::string>{"model.json", "pipe.json", "target.json", "link.json", "dangling.json", "new.json",
+                                             "loop-a", "loop-b"});
+}
+
+TEST_CASE("errors: output onto a character or block device", "[errors]") {
+  // Made with mknod in a scratch directory, never the real /dev nodes: if this fails, what
+  // gets replaced is a copy. -o /dev/null as root once replaced the real /dev/null.
+  if (::geteuid() != 0) return skip_test("mknod needs root");
+  Scratch s;
+  const std::string null = s.path("null"), full = s.path("full"), disk = s.path("disk");
+  if (::mknod(null.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0 ||
+      ::mknod(full.c_str(), S_IFCHR | 0666, ::makedev(1, 7)) != 0 ||
+      ::mknod(disk.c_str(), S_IFBLK | 0600, ::makedev(7, 250)) != 0)
+    return skip_test("this file system does not take device nodes (nodev, or no CAP_MKNOD)");
+  const std::string dump = "attention-dump -m " + quote(s.file("model.json", base())) + " ab --json -o ";
+  CHECK(run_cli(dump + quote(null)).exit_code == 0);  // written to, as /dev/null is
+  check_error(run_cli(dump + quote(full)), 1, {"cannot write " + full + ": No space left on device"});
+  check_error(run_cli(dump + quote(disk)), 1, {"cannot write " + disk + ": it is a block device"});
+  for (const auto& [path, type] : {std::pair{null, S_IFCHR}, std::pair{full, S_IFCHR}, std::pair{disk, S_IFBLK}}) {
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & S_IFMT) == static_cast<unsigned>(type));
+  }
+  CHECK(s.entries() == std::set<std::string>{"model.json", "null", "full", "disk"});
+}
+
+TEST_CASE("errors: output file permissions", "[errors]") {
+  // A replaced 0600 file once came back 0644, and new files ignored the umask.
+  Scratch s;
+  const std::string dump = "attention-dump -m " + quote(s.file("model.json", base())) + " ab --json -o ";
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  const std::string secret = s.file("secret.json", "old");
+  ::chmod(secret.c_str(), 0600);
+  CHECK(run_sh("umask 022;", dump + quote(secret)).exit_code == 0);
+  CHECK(mode(secret) == 0600);
+  CHECK(read_file(secret) != "old");
+  CHECK(run_sh("umask 027;", dump + quote(s.path("new.json"))).exit_code == 0);
+  CHECK(mode(s.path("new.json")) == 0640);
+  CHECK(run_sh("umask 002;", dump + quote(s.path("shared.json"))).exit_code == 0);
+  CHECK(mode(s.path("shared.json")) == 0664);
+}
+
+TEST_CASE("errors: --help and --version to a full disk", "[errors]") {
+  for (const char* args : {"--help", "--version", "generate --help", "attention-dump -h"}) {
+    INFO(args);
+    check_error(run_sh("", args, "/dev/full"), 1, {"cannot write to standard output"});
+  }
+}
+
+TEST_CASE("errors: text that XML 1.0 cannot hold, in SVG and HTML", "[errors]") {
+  // U+FFFE and U+FFFF in the text once made attention-dump's SVG (and embed's) not
+  // well-formed. Any text reaches a byte-level model.
+  Scratch s;
+  const std::string m = quote(s.file("bpe.json", base_bpe()));
+  const std::string text = "\xEF\xBF\xBF\xEF\xBF\xBE";  // 6 bytes, 7 tokens with bos: n_ctx is 8
+  auto holds_nonchar = [](const std::string& doc) {
+    return doc.find("\xEF\xBF\xBF") != std::string::npos || doc.find("\xEF\xBF\xBE") != std::string::npos;
+  };
+  const auto svg = run_cli("attention-dump -m " + m + " " + quote(text) + " --format svg");
+  REQUIRE(svg.exit_code == 0);
+  CHECK_FALSE(holds_nonchar(svg.out));
+  CHECK_THAT(svg.out, Contains("<title>Attention: \xEF\xBF\xBD\xEF\xBF\xBD</title>"));  // each as U+FFFD
+  const auto html = run_cli("attention-dump -m " + m + " " + quote(text) + " --format html");
+  REQUIRE(html.exit_code == 0);
+  CHECK_FALSE(holds_nonchar(html.out));
+  CHECK_THAT(html.out, Contains("\"sentence\":\"\\uffff\\ufffe\""));  // the page's data keeps them, escaped
+  const std::string plot = s.path("map.svg");
+  REQUIRE(run_cli("embed -m " + m + " " + quote(text) + " ab --plot " + quote(plot)).exit_code == 0);
+  CHECK_THAT(read_file(plot), Contains("\xEF\xBF\xBD\xEF\xBF\xBD"));
+  CHECK_FALSE(holds_nonchar(read_file(plot)));
 }

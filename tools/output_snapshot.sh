@@ -44,6 +44,47 @@ run embed-analogy-en embed -m english-kjv --analogy '" king" - " man" + " woman"
 run embed-plot embed 月 日 山 水 --plot map.svg --plot-neighbors 2
 run embed-plot-json embed 月 日 山 --plot map.svg --json
 run embed-multi embed "hello" -m english-kjv --similarity " world"
+# embed: every part of the text and JSON together, multi-token words, the warnings on stderr
+run embed-multi-pos embed 月光 --position 3 --neighbors 4
+run embed-multi-json embed 月光 --position 3 --similarity 明月 --json
+run embed-sim-multi embed 月 --similarity 明月 --no-vectors
+run embed-unk embed "月☃" --similarity "☃" --analogy "☃ - 月 + 日" --no-vectors
+run embed-unk-json embed "月☃" --similarity "☃" --json
+run embed-hint embed king -m english-kjv --position 5 --no-vectors
+run embed-hint-json embed king -m english-kjv --neighbors 3 --json
+run embed-all embed 月 --neighbors 3 --similarity 日 --analogy "王 - 男 + 女" --plot map.svg --plot-neighbors 3 --export out --no-vectors
+run embed-all-json embed 月 --neighbors 3 --similarity 日 --analogy "王 - 男 + 女" --plot map.svg --plot-neighbors 3 --export out --json
+run embed-plot-neighbors-json embed 月 日 --plot map.svg --plot-neighbors 3 --json
+run embed-plot-dup embed 月 月 日 --plot map.svg
+run embed-plot-export embed 月 日 --plot map.svg --export out
+run err-plot-via-missing embed 月 日 --plot sub/../map.svg
+run embed-analogy-export embed --analogy "王 - 男 + 女" --export out --json
+run embed-plot-bpe embed " king" " queen" " man" -m english-kjv --plot map.svg --plot-neighbors 2
+run embed-pos-bos embed a -m demo-tiny --position 31
+run err-position-one embed 月 --position 128
+run err-position-overflow embed 月光 --position 2147483647 --no-vectors
+run err-position-hint embed king -m english-kjv --position 100000
+run err-analogy-zero embed --analogy "月 - 月"
+run err-analogy-quote embed --analogy '"月 - 日'
+run err-analogy-start embed --analogy "- 月"
+run err-analogy-blank embed --analogy "  "
+run err-analogy-ops embed --analogy "月 日"
+run err-analogy-model embed --analogy "月 -" -m /nonexistent/model.json
+run err-plot-one embed 月 --plot map.svg
+run err-plot-dup embed 月 月 --plot map.svg
+run err-plot-words embed --plot map.svg --analogy "王 - 男 + 女"
+run err-plot-neighbors embed 月 --plot-neighbors 2
+run err-no-word embed
+run err-two-words embed 月 日
+run err-two-position embed 月 日 --plot map.svg --position 1
+run err-sim-empty embed 月 --similarity ""
+run embed-unk-demo embed "a月" -m demo-tiny --similarity "月" --no-vectors
+run err-export-missing embed --export nope/dir
+run err-export-file embed --export /etc/hostname
+run err-export-proc embed --export /proc/tiny-gpt-out
+run err-plot-missing embed 月 日 --plot nope/map.svg
+run err-plot-dir embed 月 日 --plot /tmp
+run err-plot-then-export embed 月 日 --plot map.svg --export nope/dir
 run ppl-tang perplexity -m tang-poems -f "$val_tang"
 run ppl-tang-lines perplexity -m tang-poems -f "$val_tang" --per-line --json
 run ppl-en perplexity -m english-kjv -f "$val_en" --json

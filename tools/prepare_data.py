@@ -30,6 +30,9 @@ tang_val_dedup.txt is a subset of tang_val.txt with no duplicate in either train
 The files the C++ tests read (tang_val.txt, the slices, english_val.txt) are unchanged.
 
 Usage: /usr/bin/python3 tools/prepare_data.py [--poetry-dir DIR]
+       /usr/bin/python3 tools/prepare_data.py --train-text-only --out-dir DIR
+The second form writes only tang_train.txt and english_train.txt, into DIR (the test
+of the tokenizer fixture rebuilds them so, as they are not committed).
 """
 import argparse, collections, glob, hashlib, json, os, re, subprocess, sys, tempfile, time
 
@@ -164,8 +167,8 @@ def english_check(chs, tr, va):
             "val_verses_verbatim_in_train_list": seen}
 
 
-def write(name, text):
-    with open(os.path.join(DATA, name), "w", encoding="utf-8", newline="\n") as f:
+def write(name, text, out_dir=DATA):
+    with open(os.path.join(out_dir, name), "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
 
 
@@ -180,10 +183,25 @@ def head_lines(text, nbytes):
     return "\n".join(out) + "\n"
 
 
+def write_train_text(args):
+    """The two training texts alone, exactly as main() writes them."""
+    os.makedirs(args.out_dir, exist_ok=True)
+    sep = "\n" + EOT + "\n"
+    tr, _ = split(tang_poems(get_poetry_dir(args.poetry_dir))[0])
+    write("tang_train.txt", "\n".join(tr) + "\n", args.out_dir)
+    tr, _ = split(kjv_chapters())
+    write("english_train.txt", sep.join(tr) + "\n", args.out_dir)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--poetry-dir", help="unpacked chinese-poetry npm package")
+    ap.add_argument("--train-text-only", action="store_true",
+                    help="write only tang_train.txt and english_train.txt (to --out-dir)")
+    ap.add_argument("--out-dir", default=DATA, help="with --train-text-only: where to write them")
     args = ap.parse_args()
+    if args.train_text_only:
+        return write_train_text(args)
     os.makedirs(DATA, exist_ok=True)
 
     poems, dropped = tang_poems(get_poetry_dir(args.poetry_dir))

@@ -291,6 +291,89 @@ def sinusoidal_table(n_ctx, d, dtype=torch.float64):
     return pe
 
 
+# ---------------------------------------------------------------------------
+# Sampling, as specified (src/sampler.cpp): xoshiro256** seeded by splitmix64, one uniform
+# draw in [0, 1) with 53 bits, softmax(logits / T), top-k (ties: lower id), top-p (the
+# smallest prefix whose cumulative probability reaches p), renormalised at each cut.
+# ---------------------------------------------------------------------------
+
+MASK64 = (1 << 64) - 1
+
+
+class Rng:
+    def __init__(self, seed):
+        self.s = []
+        x = seed & MASK64
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & MASK64
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+            self.s.append(z ^ (z >> 31))
+
+    @staticmethod
+    def _rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & MASK64
+
+    def next(self):
+        s = self.s
+        result = (self._rotl((s[1] * 5) & MASK64, 7) * 9) & MASK64
+        t = (s[1] << 17) & MASK64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self._rotl(s[3], 45)
+        return result
+
+    def uniform(self):
+        return (self.next() >> 11) * 2.0 ** -53
+
+
+def filter_candidates(logits, temperature, top_k, top_p):
+    """[(id, prob)], most likely first: what the draw picks from."""
+    order = sorted(range(len(logits)), key=lambda i: (-logits[i], i))
+    if temperature == 0 or top_k == 1:
+        return [(order[0], 1.0)]
+    if top_k > 0:
+        order = order[:top_k]
+    top = logits[order[0]]
+    weights = [math.exp((logits[i] - top) / temperature) for i in order]
+    total = sum(weights)
+    cands = [(i, wt / total) for i, wt in zip(order, weights)]
+    if top_p < 1:
+        kept, cumulative = [], 0.0
+        for c in cands:
+            kept.append(c)
+            cumulative += c[1]
+            if cumulative >= top_p:
+                break
+        cands = [(i, p / cumulative) for i, p in kept]
+    return cands
+
+
+def reference_sampling(logits, temperature, top_k, top_p, seed, shown):
+    """The sampling step of `tiny-gpt trace --json` for these logits (the real ids only)."""
+    greedy = temperature == 0 or top_k == 1
+    stage = lambda k, p: [{"id": i, "prob": q} for i, q in filter_candidates(logits, temperature, k, p)[:shown]]
+    final = filter_candidates(logits, temperature, top_k, top_p)
+    out = {"greedy": greedy, "after_temperature": stage(0, 1.0), "after_top_k": stage(top_k, 1.0),
+           "after_top_p": [{"id": i, "prob": q} for i, q in final[:shown]], "candidates": len(final)}
+    if greedy:
+        out.update(draw=None, chosen={"id": final[0][0]})
+        return out
+    u = Rng(seed).uniform()
+    chosen, cumulative = final[-1][0], 0.0
+    for i, q in final:
+        cumulative += q
+        if u < cumulative:
+            chosen = i
+            break
+    out.update(draw=u, chosen={"id": chosen})
+    return out
+
+
 class Model:
     def __init__(self, config, tokenizer, tensors):
         self.cfg = normalized_config(config)
@@ -394,6 +477,71 @@ class Model:
         head = w("wte.weight") if self.cfg["tie_word_embeddings"] else w("lm_head.weight")
         logits = x @ head.T  # [T, V]
         return logits, torch.stack(attn_all)
+
+    # -- one prediction, step by step (tiny-gpt trace) ------------------------
+    def trace(self, ids, position=None, top=5, sampler=(0.8, 40, 0.95), seed=0, dtype=torch.float64):
+        """Every intermediate of the prediction made at `position` (default: the last id),
+        in the shape of `tiny-gpt trace --json`, computed from the definitions in float64.
+        Padded ids (>= the tokenizer's size) are left out of every softmax, as the engine does."""
+        ids = list(ids)
+        P = len(ids) - 1 if position is None else position
+        x_ids = ids[:P + 1]
+        T, D, H = P + 1, self.D, self.H
+        hd = D // H
+        eps = float(self.cfg["layer_norm_epsilon"])
+        w = lambda n: self._w(n, dtype)
+        vec = lambda t: [float(v) for v in t]
+        pos_table = w("wpe.weight")[:T] if self.cfg["positional"] == "learned" else sinusoidal_table(T, D, dtype)
+        x = w("wte.weight")[torch.tensor(x_ids, dtype=torch.long)] + pos_table
+        out_head = w("wte.weight") if self.cfg["tie_word_embeddings"] else w("lm_head.weight")
+
+        def logprobs_of(row):  # final layer norm, logits, log-softmax over the real ids
+            h = layer_norm(row, w("ln_f.weight"), w("ln_f.bias"), eps)
+            logits = h @ out_head.T
+            return h, logits, torch.log_softmax(logits[:self.n_real], dim=-1)
+
+        def best(lp, logits=None):
+            order = sorted(range(len(lp)), key=lambda i: (-float(lp[i]), i))[:top]
+            return [dict({"id": i, "logprob": float(lp[i])}, **({"logit": float(logits[i])} if logits is not None else {}))
+                    for i in order]
+
+        tr = {"position": P,
+              "embedding": {"token_id": ids[P], "token_row": vec(w("wte.weight")[ids[P]]),
+                            "position_row": vec(pos_table[P]), "sum": vec(x[P])},
+              "layers": []}
+        for l in range(self.L):
+            p = f"h.{l}."
+            layer = {"layer": l, "input": vec(x[P])}
+            h = layer_norm(x, w(p + "ln_1.weight"), w(p + "ln_1.bias"), eps)
+            qkv = h @ w(p + "attn.c_attn.weight") + w(p + "attn.c_attn.bias")
+            q, k, v = qkv[:, :D], qkv[:, D:2 * D], qkv[:, 2 * D:]
+            heads, outs = [], []
+            for hh in range(H):
+                cols = slice(hh * hd, (hh + 1) * hd)
+                scores = q[:, cols] @ k[:, cols].T  # raw q.k, [T, T]
+                scaled = (scores / math.sqrt(hd)).masked_fill(
+                    torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1), float("-inf"))
+                att = torch.softmax(scaled, dim=-1)
+                outs.append(att @ v[:, cols])
+                heads.append({"head": hh, "q": vec(q[P, cols]), "k": [vec(k[j, cols]) for j in range(T)],
+                              "v": [vec(v[j, cols]) for j in range(T)], "scores": vec(scores[P]),
+                              "scale": 1.0 / math.sqrt(hd), "weights": vec(att[P]), "output": vec(outs[-1][P])})
+            attn_output = torch.cat(outs, dim=1) @ w(p + "attn.c_proj.weight") + w(p + "attn.c_proj.bias")
+            x = x + attn_output
+            h2 = layer_norm(x, w(p + "ln_2.weight"), w(p + "ln_2.bias"), eps)
+            m = activation(self.cfg["activation"], h2 @ w(p + "mlp.c_fc.weight") + w(p + "mlp.c_fc.bias"))
+            mlp = m @ w(p + "mlp.c_proj.weight") + w(p + "mlp.c_proj.bias")
+            x = x + mlp
+            layer.update({"ln_1": vec(h[P]), "heads": heads, "attn_output": vec(attn_output[P]),
+                          "residual_after_attn": vec((x - mlp)[P]), "ln_2": vec(h2[P]), "mlp_output": vec(mlp[P]),
+                          "output": vec(x[P]), "lens_top": best(logprobs_of(x[P])[2])})
+            tr["layers"].append(layer)
+        final_ln, logits, lp = logprobs_of(x[P])
+        tr["final_ln"] = vec(final_ln)
+        tr["top"] = best(lp, logits)
+        tr["entropy"] = float(-(lp.exp() * lp).sum())
+        tr["sampling"] = reference_sampling([float(v) for v in logits[:self.n_real]], *sampler, seed, top)
+        return tr
 
     # -- greedy decoding ---------------------------------------------------
     def greedy(self, input_ids, max_new_tokens):
@@ -688,6 +836,32 @@ def make_fixtures(out, search=False):
 # Command line
 # ---------------------------------------------------------------------------
 
+def make_trace_fixtures(ref_dir, out):
+    """Goldens for `tiny-gpt trace`: for each fixture model of `ref_dir` and its longest
+    prompt, the trace at the first, a middle and the last position, sampled and greedy."""
+    torch.set_num_threads(1)
+    os.makedirs(out, exist_ok=True)
+    f32 = lambda v: float(np.float32(v))  # the engine's SamplerParams are float32
+    index = json.load(open(os.path.join(ref_dir, "index.json")))
+    for case in index["cases"]:
+        golden = json.load(open(os.path.join(ref_dir, case["golden"])))
+        model = Model.from_file(os.path.join(ref_dir, case["model"]))
+        run = max(golden["runs"], key=lambda r: len(r["input_ids"]))  # the longest prompt
+        ids = run["input_ids"]
+        positions = sorted({0, (len(ids) - 1) // 2, len(ids) - 1})
+        settings = [(0.8, 40, 0.95, 7), (1.3, 0, 0.6, 11), (0.0, 40, 0.95, 3)]
+        traces = []
+        for i, position in enumerate(positions):
+            temperature, top_k, top_p, seed = settings[i % len(settings)]
+            tr = model.trace(ids, position, top=5, sampler=(f32(temperature), top_k, f32(top_p)), seed=seed)
+            traces.append({"position": position, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                           "seed": seed, "top": 5, "expected": tr})
+        write_json(os.path.join(out, f"{case['name']}.trace.json"),
+                   {"generator": "tools/reference.py make-trace-fixtures", "model": "ref/" + case["model"],
+                    "prompt": run["prompt"], "input_ids": ids, "traces": traces})
+        print(f"{case['name']}: positions {positions}", file=sys.stderr)
+
+
 def cmd_check(args):
     model = Model.from_file(args.model)
     if args.ids is not None:
@@ -713,6 +887,9 @@ def main(argv=None):
     mf.add_argument("--out", required=True)
     mf.add_argument("--search", action="store_true",
                     help="if a case's checks fail at its seed, try following seeds (then update CASES)")
+    tf = sub.add_parser("make-trace-fixtures", help="write the goldens of `tiny-gpt trace`")
+    tf.add_argument("--ref", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ref"))
+    tf.add_argument("--out", required=True)
     ck = sub.add_parser("check", help="print logits (JSON) for a model and ids")
     ck.add_argument("model")
     g = ck.add_mutually_exclusive_group()
@@ -724,6 +901,8 @@ def main(argv=None):
     torch.set_num_threads(1)
     if args.cmd == "make-fixtures":
         make_fixtures(args.out, args.search)
+    elif args.cmd == "make-trace-fixtures":
+        make_trace_fixtures(args.ref, args.out)
     else:
         try:
             cmd_check(args)

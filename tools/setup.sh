@@ -2,13 +2,15 @@
 # Installs everything tiny-gpt needs on a fresh Debian (bookworm) machine, as root.
 #   bash tools/setup.sh          build + run dependencies
 #   bash tools/setup.sh --test   also what the test suite needs (PyTorch reference,
-#                                tiktoken via npm, Chromium for the viewer test, clang for fuzzing)
+#                                tiktoken via npm, Chromium for the viewer test, clang for fuzzing,
+#                                the KJV text for the tokenizer fixture test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake g++ make pkg-config libcli11-dev nlohmann-json3-dev libspdlog-dev catch2 libpcre2-dev libeigen3-dev)
 test_pkgs=(python3 python3-numpy python3-torch python3-regex python3-matplotlib libopenblas0-pthread
-           chromium fonts-wqy-zenhei librsvg2-bin clang-14 libclang-rt-14-dev)
+           chromium fonts-wqy-zenhei librsvg2-bin clang-14 libclang-rt-14-dev
+           bible-kjv bible-kjv-text)  # the last two: the training text the tokenizer fixture test rebuilds
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -9,16 +9,20 @@
 // tools/tiktoken/package-lock.json). Same inputs, same output, byte for byte.
 //
 //   (cd tools/tiktoken && npm ci)
-//   node tools/tiktoken_fixture.mjs [--out FILE] [--check]
+//   node tools/tiktoken_fixture.mjs [--out FILE] [--check] [--data DIR [--prepare]]
 //
 // --check regenerates in memory and exits 1 unless the committed fixture is identical.
+// --data reads the two training texts from DIR instead of data/; --prepare first builds
+// them there when they are missing (tools/prepare_data.py --train-text-only: Debian's
+// bible-kjv and npm's chinese-poetry), as they are not committed. The test does that.
 //
 // The reference is npm "tiktoken" (OpenAI's Rust core compiled to WASM: Unicode 16.0 classes,
 // \s = White_Space). js-tiktoken (pure JS) runs too; it uses the JS engine's regex, whose \s
 // differs (U+FEFF is a space, U+0085 is not) and whose Unicode version is Node's, so the few
 // strings where the two disagree are listed in "js_tiktoken_disagrees" rather than hidden.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,9 +62,23 @@ const times = (n, f) => Array.from({ length: n }, (_, i) => f(i));
 const cp = (c) => String.fromCodePoint(c);
 
 // ---------------------------------------------------------------- inputs
+// The training texts are named data/... in the fixture's "inputs" wherever they are read from.
+const dataDir = args.includes("--data") ? args[args.indexOf("--data") + 1] : join(ROOT, "data");
+const where = (rel) => (rel.startsWith("data/") ? join(dataDir, rel.slice(5)) : join(ROOT, rel));
+function prepare(rel) {
+  if (!args.includes("--prepare") || existsSync(where(rel))) return;
+  console.error(`building ${where(rel)} with tools/prepare_data.py --train-text-only`);
+  const run = spawnSync("/usr/bin/python3", [join(ROOT, "tools", "prepare_data.py"), "--train-text-only", "--out-dir", dataDir],
+                        { stdio: ["ignore", "inherit", "inherit"] });
+  if (run.status !== 0) {
+    console.error("skipped: the training text could not be rebuilt (it needs bible-kjv and npm's chinese-poetry)");
+    process.exit(77);
+  }
+}
 const read = (rel) => {
+  prepare(rel);
   try {
-    return readFileSync(join(ROOT, rel), "utf8");
+    return readFileSync(where(rel), "utf8");
   } catch {
     // The prepared training text is not committed (data/README.md); without it the
     // fixture cannot be rebuilt, so the check is skipped, not failed.

@@ -21,6 +21,10 @@ struct AttentionSelection {
   std::vector<int> layers;
   std::vector<int> heads;
   bool qkv = false;  // also keep each head's q, k and v vectors
+  // The most values (layers x heads x T x T weights, plus T x head_dim each for q, k and v)
+  // a dump may hold. Each takes 4 bytes here and about 10 in JSON, more while the JSON is
+  // built: 64 layers x 64 heads over 101 tokens would be 42 million, 1.5 GB of memory.
+  std::uint64_t max_values = std::uint64_t{1} << 22;
 };
 
 // "Slot" below means an index into `layers` / `heads`, not a layer or head number.
@@ -46,8 +50,10 @@ struct AttentionDump {
 };
 
 // Runs bos + encode(sentence) through the model once. Throws Error(input) as prompt_ids()
-// does (empty sentence without bos, longer than n_ctx) and Error(usage) naming --layer or
-// --head with the valid range when a selected index does not exist.
+// does (empty sentence without bos, longer than n_ctx), Error(input) with parameter
+// "max_values" when the dump would hold more values than that (checked before anything is
+// computed), and Error(usage) naming --layer or --head with the valid range when a
+// selected index does not exist.
 AttentionDump capture_attention(const Model& model, std::string_view sentence, const AttentionSelection& selection = {});
 
 // One matrix per captured head (query tokens down, key tokens across, padded by display

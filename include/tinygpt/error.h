@@ -3,7 +3,7 @@
 // tensor, token or parameter so that one line is enough to fix the problem. The library
 // speaks in its own parameter names ("temperature must be >= 0, got -1"); a front end that
 // spells them differently (the CLI's --temperature) finds the name in `parameter()` and
-// maps it (src/cli/errors.cpp).
+// maps it (src/cli/flag_names.cpp).
 #include <stdexcept>
 #include <string>
 #include <utility>

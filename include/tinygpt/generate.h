@@ -42,6 +42,9 @@ struct GenerateResult {
   double prefill_seconds = 0, decode_seconds = 0;
 };
 
+// The k most likely ids of a log-softmax (sampler.h), best first, ties to the lower id.
+std::vector<TokenLogprob> top_logprobs(std::span<const double> logprobs, int k);
+
 // Checks ranges (max_new_tokens, top_logprobs >= 0, the sampler's); throws Error(usage)
 // naming the parameter. generate() calls it; call it yourself to fail before loading.
 void validate(const GenerateParams& params);

@@ -21,12 +21,13 @@ namespace {
 struct AttentionDumpOptions {
   ModelOptions model;
   std::string sentence;
-  std::vector<int> layers, heads;
+  std::vector<std::string> layers, heads;  // as given: "0,2", repeated flags
   std::string format;  // empty: from --json, then -o's extension, else table
   bool json = false;
   bool include_qkv = false;
   bool summary = false;
   std::string output;
+  std::uint64_t max_values = AttentionSelection{}.max_values;
 };
 
 std::string format_from_extension(const std::string& path) {
@@ -54,10 +55,13 @@ std::string resolve_format(const AttentionDumpOptions& o) {
   return f;
 }
 
-void run(const AttentionDumpOptions& o) {
+void run(const CLI::App& cmd, const AttentionDumpOptions& o) {
+  require(cmd, "sentence");
   const std::string format = resolve_format(o);
+  refuse_output_over_model(o.output, "--output", o.model);
+  const std::vector<int> layers = index_list(o.layers, "--layer"), heads = index_list(o.heads, "--head");
   const Model model = load(o.model);
-  AttentionSelection selection{o.layers, o.heads, o.include_qkv};
+  AttentionSelection selection{layers, heads, o.include_qkv, o.max_values};
   const AttentionDump dump = capture_attention(model, o.sentence, selection);
   spdlog::debug("captured {} layer(s) x {} head(s) over {} tokens", dump.layers.size(), dump.heads.size(),
                 dump.n_tokens());
@@ -92,14 +96,11 @@ void register_attention_dump(CLI::App& app) {
   auto o = std::make_shared<AttentionDumpOptions>();
   CLI::App* cmd = app.add_subcommand("attention-dump", "Show every layer's and head's attention over a sentence");
   cmd->add_option("sentence", o->sentence,
-                  "Text to run through the model once (the bos token, when the model has one, is position 0)")
-      ->required();
+                  "Text to run through the model once (the bos token, when the model has one, is position 0); required");
   add_model_options(*cmd, o->model);
   cmd->add_option("--layer", o->layers, "Only these layers (numbered from 0; repeat or separate with commas)")
-      ->delimiter(',')
       ->allow_extra_args(false);  // --layer 0 SENTENCE: the sentence is not a layer
   cmd->add_option("--head", o->heads, "Only these heads (numbered from 0; repeat or separate with commas)")
-      ->delimiter(',')
       ->allow_extra_args(false);  // --layer 0 SENTENCE: the sentence is not a layer
   cmd->add_option("--format", o->format,
                   "table (default), json, svg (heatmap grid), html (interactive page), csv, npy (float32 "
@@ -108,10 +109,14 @@ void register_attention_dump(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Same as --format json");
   cmd->add_flag("--include-qkv", o->include_qkv, "With --json: each head's q, k and v vectors and the score scale");
   cmd->add_flag("--summary", o->summary, "Table format: only each head's line of strongest keys");
+  cmd->add_option("--max-values", o->max_values,
+                  "Refuse a dump of more values than this (layers x heads x tokens^2, plus q, k and v)")
+      ->check(whole_number(1))
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->output,
                   "Write to this file (atomically) instead of stdout; every format but npy can also go to stdout")
       ->check(non_empty_path());
-  cmd->callback([o] { run(*o); });
+  cmd->callback([cmd, o] { run(*cmd, *o); });
 }
 
 }  // namespace tinygpt::cli

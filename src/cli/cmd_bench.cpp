@@ -119,7 +119,8 @@ void run(const BenchOptions& o) {
 
   std::vector<std::int32_t> prompt;
   const std::int32_t n_valid = model.tokenizer.size();
-  for (int i = 0; i < o.prompt_tokens; ++i) prompt.push_back(static_cast<std::int32_t>((3 + 7 * i) % n_valid));
+  // In 64 bits: 7 * i passes 2^31 for prompts past 300 million tokens (a raised --max-ctx).
+  for (int i = 0; i < o.prompt_tokens; ++i) prompt.push_back(static_cast<std::int32_t>((3 + 7 * std::int64_t{i}) % n_valid));
 
   const int threads = ThreadPool::resolve(o.threads);
   ThreadPool pool(threads);

@@ -1,27 +1,27 @@
 // tiny-gpt embed WORD: the word's rows of the embedding table, its nearest tokens, cosine
 // similarity, analogies, a 2-D PCA map (SVG) and exports for the Embedding Projector and
-// word2vec tools. The geometry lives in the library (tinygpt/embedding.h); this file
-// parses flags and prints.
+// word2vec tools. The library computes one EmbeddingReport and renders it
+// (tinygpt/embedding.h); this file turns flags into a request, logs the notes, and writes
+// the outputs only once all of them are ready.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common.h"
+#include "output_files.h"
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
-#include "output_file.h"
 #include "utf8.h"
 
 namespace tinygpt::cli {
 namespace {
 
-constexpr std::size_t kDefaultAnalogyResults = 10;
+namespace fs = std::filesystem;
 
 struct EmbedOptions {
   ModelOptions model;
@@ -37,231 +37,8 @@ struct EmbedOptions {
   bool no_vectors = false;
 };
 
-// ---- text output ------------------------------------------------------------------
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-std::string quoted(const std::string& s) { return "\"" + utf8::sanitize(s) + "\""; }
-
-// Eight values a line, four decimals, each line led by the index of its first value.
-std::string vector_text(std::span<const float> v, const std::string& indent) {
-  std::string out;
-  const int width = static_cast<int>(std::to_string(v.size() > 0 ? v.size() - 1 : 0).size());
-  for (std::size_t i = 0; i < v.size(); i += 8) {
-    char head[32];
-    std::snprintf(head, sizeof head, "[%*zu]", width, i);
-    out += indent + head;
-    for (std::size_t j = i; j < std::min(v.size(), i + 8); ++j) out += fmt(" %8.4f", v[j]);
-    out += "\n";
-  }
-  return out;
-}
-
-std::string pad_to(const std::string& s, int columns) {
-  return s + std::string(static_cast<std::size_t>(std::max(0, columns - utf8::display_width(s))), ' ');
-}
-
-std::string neighbors_text(const Tokenizer& tok, const std::vector<Neighbor>& ns) {
-  int w = 5;
-  for (const Neighbor& n : ns) w = std::max(w, utf8::display_width(tok.piece(n.id)));
-  const int rank_w = static_cast<int>(std::to_string(ns.size()).size());
-  std::string out;
-  for (std::size_t i = 0; i < ns.size(); ++i) {
-    char rank[16];
-    std::snprintf(rank, sizeof rank, "%*zu. ", rank_w, i + 1);
-    out += std::string("  ") + rank + pad_to(tok.piece(ns[i].id), w) + fmt("  %7.4f", ns[i].cosine) +
-           "  (id " + std::to_string(ns[i].id) + ")\n";
-  }
-  return out;
-}
-
-std::string pieces_text(const Tokenizer& tok, const std::vector<std::int32_t>& ids) {
-  std::string s;
-  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? " " : "") + tok.piece(ids[i]);
-  return s;
-}
-
-// ---- JSON ---------------------------------------------------------------------------
-
-std::string token_text(const Tokenizer& tok, std::int32_t id) {
-  return tok.is_special(id) ? tok.token_bytes(id) : utf8::sanitize(tok.token_bytes(id));
-}
-
-nlohmann::json tokens_json(const Tokenizer& tok, const std::vector<std::int32_t>& ids) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto id : ids) a.push_back(token_text(tok, id));
-  return a;
-}
-
-nlohmann::json neighbors_json(const Tokenizer& tok, const std::vector<Neighbor>& ns) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const Neighbor& n : ns) a.push_back({{"id", n.id}, {"token", token_text(tok, n.id)}, {"cosine", n.cosine}});
-  return a;
-}
-
-nlohmann::json vector_json(std::span<const float> v) { return std::vector<float>(v.begin(), v.end()); }
-
-// ---- the parts ----------------------------------------------------------------------
-
-void note_unknown(const Model& model, const WordVector& w) {
-  const auto unk = model.tokenizer.unk_id();
-  if (unk && std::find(w.ids.begin(), w.ids.end(), *unk) != w.ids.end())
-    spdlog::warn("{} holds characters the vocabulary lacks: they became {} (id {})", quoted(w.word),
-                 model.tokenizer.piece(*unk), *unk);
-}
-
-// GPT-2-style vocabularies hold most words with their leading space (" king" is one
-// token where "king" may be two); say so when that is the case for this word.
-void hint_leading_space(const Model& model, const WordVector& w) {
-  const Tokenizer& tok = model.tokenizer;
-  if (tok.type() != TokenizerType::byte_bpe || w.word.empty() || w.word[0] == ' ') return;
-  const auto spaced = tok.encode(" " + w.word);
-  if (spaced.size() < w.ids.size())
-    spdlog::info("in running text a word usually follows a space: \" {}\" is {} token{} ({}); try embed \" {}\"",
-                 utf8::sanitize(w.word), spaced.size(), spaced.size() == 1 ? "" : "s", pieces_text(tok, spaced),
-                 utf8::sanitize(w.word));
-}
-
-std::string word_text(const Model& model, const WordVector& w, bool vectors) {
-  const Tokenizer& tok = model.tokenizer;
-  std::string out = quoted(w.word) + " is " + std::to_string(w.ids.size()) +
-                    (w.ids.size() == 1 ? " token" : " tokens");
-  if (w.ids.size() > 1)
-    out += tok.type() == TokenizerType::byte_bpe ? " (not one vocabulary entry: BPE splits it into pieces)"
-                                                 : " (one per character)";
-  out += ":\n";
-  for (std::size_t i = 0; i < w.ids.size(); ++i) {
-    const auto id = w.ids[i];
-    const auto row = model.weights.wte.row(id);
-    out += "  id " + std::to_string(id) + "  " + tok.piece(id) + "  norm " + fmt("%.4f", norm(row)) +
-           "   (row " + std::to_string(id) + " of wte: one-hot(" + std::to_string(id) + ") x wte)\n";
-    if (vectors) out += vector_text(row, "    ");
-  }
-  if (w.ids.size() > 1) {
-    out += "  mean of the " + std::to_string(w.ids.size()) +
-           " rows (what --neighbors, --similarity and --analogy use)  norm " + fmt("%.4f", norm(w.mean)) + "\n";
-    if (vectors) out += vector_text(w.mean, "    ");
-  }
-  return out;
-}
-
-nlohmann::json position_part(const Model& model, const WordVector& w, int p, std::string& text) {
-  const Weights& wt = model.weights;
-  const int n_ctx = model.config.n_ctx;
-  const int last = p + static_cast<int>(w.ids.size()) - 1;
-  if (p < 0 || last >= n_ctx)
-    throw_usage_error("--position " + std::to_string(p) + ": the model has positions 0.." + std::to_string(n_ctx - 1) +
-                      (w.ids.size() > 1 ? " and the word's " + std::to_string(w.ids.size()) + " tokens need " +
-                                              std::to_string(p) + ".." + std::to_string(last)
-                                        : ""));
-  const bool learned = model.config.positional == Positional::learned;
-  nlohmann::json positions = nlohmann::json::array(), vectors = nlohmann::json::array(), inputs = nlohmann::json::array();
-  for (std::size_t i = 0; i < w.ids.size(); ++i) {
-    const int pos = p + static_cast<int>(i);
-    const auto e = wt.wte.row(w.ids[i]);
-    const auto pe = wt.wpe.row(pos);
-    std::vector<float> x(e.size());
-    for (std::size_t j = 0; j < x.size(); ++j) x[j] = e[j] + pe[j];  // as the forward pass adds them
-    text += "\nposition " + std::to_string(pos) + ": " +
-            (learned ? "row " + std::to_string(pos) + " of wpe (learned)" : std::string("sinusoid PE[") + std::to_string(pos) + "]") +
-            "  norm " + fmt("%.4f", norm(pe)) + "\n" + vector_text(pe, "    ");
-    text += "input to block 0 = wte[" + std::to_string(w.ids[i]) + "] + " + (learned ? "wpe[" : "PE[") +
-            std::to_string(pos) + "]  (" + model.tokenizer.piece(w.ids[i]) + " at position " + std::to_string(pos) +
-            ")  norm " + fmt("%.4f", norm(x)) + "\n" + vector_text(x, "    ");
-    positions.push_back(pos);
-    vectors.push_back(vector_json(pe));
-    inputs.push_back(vector_json(x));
-  }
-  if (model.tokenizer.bos_id())
-    text += "(prompts start with " + model.tokenizer.piece(*model.tokenizer.bos_id()) +
-            " at position 0, so a prompt's first word sits at position 1)\n";
-  return {{"start", p},
-          {"kind", learned ? "learned" : "sinusoidal"},
-          {"positions", positions},
-          {"vectors", vectors},
-          {"inputs", inputs}};
-}
-
-struct PlotResult {
-  nlohmann::json json;
-  std::string text;
-};
-
-PlotResult plot_part(const Model& model, const UnitTable& table, const std::vector<WordVector>& words,
-                     const EmbedOptions& o) {
-  const Tokenizer& tok = model.tokenizer;
-  std::vector<MapPoint> points;
-  std::vector<std::vector<float>> vectors;
-  std::vector<std::vector<std::int32_t>> point_ids;
-  std::map<std::int32_t, int> single;  // token id -> its point, so a neighbour is drawn once
-  for (const WordVector& w : words) {
-    if (w.ids.size() == 1) single.emplace(w.ids[0], static_cast<int>(points.size()));
-    points.push_back({utf8::sanitize(w.word), quoted(w.word) + ": ids " + nlohmann::json(w.ids).dump() + ", tokens " +
-                                                  pieces_text(tok, w.ids),
-                      0, 0, false, -1});
-    vectors.push_back(w.mean);
-    point_ids.push_back(w.ids);
-  }
-  if (o.plot_neighbors > 0) {
-    const std::size_t n_words = words.size();
-    for (std::size_t i = 0; i < n_words; ++i) {
-      for (const Neighbor& n : nearest(table, words[i].mean, o.plot_neighbors, words[i].ids)) {
-        if (single.count(n.id)) continue;
-        single.emplace(n.id, static_cast<int>(points.size()));
-        points.push_back({tok.piece(n.id),
-                          tok.piece(n.id) + " (id " + std::to_string(n.id) + "): cosine " + fmt("%.4f", n.cosine) +
-                              " with " + quoted(words[i].word),
-                          0, 0, true, static_cast<int>(i)});
-        const auto row = model.weights.wte.row(n.id);
-        vectors.emplace_back(row.begin(), row.end());
-        point_ids.push_back({n.id});
-      }
-    }
-  }
-  if (points.size() < 2)
-    throw_usage_error("--plot needs at least 2 points: give several words, or add --plot-neighbors K");
-
-  const Pca2 pca = pca_2d(vectors);
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    points[i].x = pca.points[i][0];
-    points[i].y = pca.points[i][1];
-  }
-  const std::string name = std::filesystem::path(model.path).filename().string();
-  std::string title = name + ": " + std::to_string(words.size()) + (words.size() == 1 ? " word" : " words");
-  if (o.plot_neighbors > 0)
-    title += " and their " + std::to_string(o.plot_neighbors) + " nearest tokens";
-  write_file_atomically(o.plot, map_svg(points, title, pca.explained));
-  spdlog::info("wrote {} ({} points)", o.plot, points.size());
-
-  PlotResult r;
-  nlohmann::json pts = nlohmann::json::array();
-  int w = 5;
-  for (const MapPoint& p : points) w = std::max(w, utf8::display_width(p.label));
-  r.text = "\nPCA map of " + std::to_string(points.size()) + " points in " + o.plot + " (PC1 " +
-           fmt("%.1f%%", pca.explained[0] * 100) + ", PC2 " + fmt("%.1f%%", pca.explained[1] * 100) +
-           " of their variance):\n";
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const MapPoint& p = points[i];
-    nlohmann::json pj = {{"label", p.label},
-                         {"kind", p.neighbor ? "neighbor" : "word"},
-                         {"ids", point_ids[i]},
-                         {"x", p.x},
-                         {"y", p.y}};
-    if (p.neighbor) pj["neighbor_of"] = utf8::sanitize(words[static_cast<std::size_t>(p.parent)].word);
-    pts.push_back(std::move(pj));
-    r.text += "  " + pad_to(p.label, w) + fmt("  x %8.4f", p.x) + fmt("  y %8.4f", p.y) +
-              (p.neighbor ? "  (near " + quoted(words[static_cast<std::size_t>(p.parent)].word) + ")" : "") + "\n";
-  }
-  r.json = {{"file", o.plot}, {"explained_variance_ratio", pca.explained}, {"points", std::move(pts)}};
-  return r;
-}
-
-void run(const EmbedOptions& o) {
-  // Flags that contradict each other are usage errors before the model is read.
+// Flags that contradict each other are usage errors before the model is read.
+void check_flags(const EmbedOptions& o) {
   const bool plotting = !o.plot.empty();
   if (o.words.empty() && !o.analogy && o.export_dir.empty())
     throw_usage_error("embed: give a WORD (or --analogy \"A - B + C\", or --export DIR)");
@@ -273,97 +50,101 @@ void run(const EmbedOptions& o) {
                       "words, use --plot-neighbors K");
   if (plotting && o.words.empty()) throw_usage_error("--plot: give the words to map");
   if (o.plot_neighbors > 0 && !plotting) throw_usage_error("--plot-neighbors: only with --plot FILE.svg");
-  std::vector<AnalogyTerm> terms;
-  if (o.analogy) terms = parse_analogy(*o.analogy);
+  const std::set<std::string> distinct(o.words.begin(), o.words.end());
+  if (plotting && distinct.size() < 2 && o.plot_neighbors == 0)
+    throw_usage_error("--plot needs at least 2 points: give several words, or add --plot-neighbors K");
+  if (o.analogy) parse_analogy(*o.analogy);  // its own errors, before the model is read too
+}
 
+EmbeddingRequest request_from(const EmbedOptions& o) {
+  return {.words = o.words,
+          .position = o.position,
+          .neighbors = o.neighbors,
+          .similarity = o.similarity,
+          .analogy = o.analogy,
+          .plot = !o.plot.empty(),
+          .plot_neighbors = o.plot_neighbors,
+          .export_table = !o.export_dir.empty()};
+}
+
+std::string quoted(const std::string& s) { return "\"" + utf8::sanitize(s) + "\""; }
+
+void note_unknown(const EmbeddingReport& r, const EmbeddedWord& w) {
+  if (w.has_unknown)
+    spdlog::warn("{} holds characters the vocabulary lacks: they became {} (id {})", quoted(w.word), r.unk_piece,
+                 *r.unk_id);
+}
+
+// Say when the word would be fewer tokens with its leading space, as in running text.
+void hint_leading_space(const EmbeddedWord& w) {
+  if (w.spaced_pieces.empty()) return;
+  std::string pieces;
+  for (const std::string& p : w.spaced_pieces) pieces += (pieces.empty() ? "" : " ") + p;
+  const std::size_t n = w.spaced_pieces.size();
+  spdlog::info("in running text a word usually follows a space: \" {}\" is {} token{} ({}); try embed \" {}\"",
+               utf8::sanitize(w.word), n, n == 1 ? "" : "s", pieces, utf8::sanitize(w.word));
+}
+
+// In the order the words were read: the words, the similarity's other word, the analogy's terms.
+void log_notes(const EmbeddingReport& r) {
+  for (const EmbeddedWord& w : r.words) note_unknown(r, w);
+  if (r.one_word) hint_leading_space(r.words[0]);
+  if (r.similarity) note_unknown(r, r.similarity->other);
+  if (r.analogy)
+    for (const EmbeddedWord& t : r.analogy->terms) note_unknown(r, t);
+}
+
+// The export directory is created when missing, but not its parents (as mkdir does), so a
+// mistyped path fails instead of growing a tree somewhere unexpected. Returns whether it
+// has to be created.
+bool check_export_dir(const std::string& dir) {
+  std::error_code ec;
+  const fs::path d(dir);
+  if (fs::is_directory(d, ec)) return false;
+  if (fs::exists(d, ec)) throw_io_error("cannot export to " + dir + ": it exists and is not a directory");
+  const fs::path parent = d.has_parent_path() ? d.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec))
+    throw_io_error("cannot export to " + dir + ": the directory " + parent.string() + " does not exist");
+  return true;
+}
+
+// The map and the export files, all rendered before any is written.
+std::vector<OutputFile> output_files(const EmbeddingReport& r, const EmbedOptions& o) {
+  std::vector<OutputFile> files;
+  if (r.plot) files.push_back({o.plot, embedding_map_svg(r)});
+  if (r.table)
+    for (NamedFile& f : embedding_export_files(r))
+      files.push_back({(fs::path(o.export_dir) / f.name).string(), std::move(f.content)});
+  return files;
+}
+
+// Every destination is checked before anything is written, and the files are renamed into
+// place together (write_together): a failure leaves the old files, never a mix of old and new.
+void write_outputs(const EmbeddingReport& r, const EmbedOptions& o, const std::vector<OutputFile>& files) {
+  if (r.plot) check_writable(o.plot);  // before the export directory is made
+  const bool create = r.table && check_export_dir(o.export_dir);
+  std::error_code ec;
+  if (create && !fs::create_directory(o.export_dir, ec) && ec)
+    throw_io_error("cannot create the directory " + o.export_dir + ": " + ec.message());
+  try {
+    write_together(files);
+  } catch (...) {
+    if (create) fs::remove(o.export_dir, ec);  // the empty directory we made
+    throw;
+  }
+  if (r.plot) spdlog::info("wrote {} ({} points)", o.plot, r.plot->points.size());
+}
+
+void run(const EmbedOptions& o) {
+  check_flags(o);
   const Model model = load(o.model);
-  const Tokenizer& tok = model.tokenizer;
-  std::vector<WordVector> words;
-  for (const std::string& s : o.words) {
-    if (std::any_of(words.begin(), words.end(), [&](const WordVector& w) { return w.word == s; })) continue;
-    words.push_back(word_vector(model, s));
-    note_unknown(model, words.back());
-  }
-  const bool one_word = o.words.size() == 1;
-  const bool need_table = o.neighbors || o.analogy || o.plot_neighbors > 0;
-  const UnitTable table = need_table ? unit_table(model) : UnitTable{};
-
-  nlohmann::json j = nlohmann::json::object();
-  std::string text;
-  if (one_word) {
-    const WordVector& w = words[0];
-    nlohmann::json vectors = nlohmann::json::array(), norms = nlohmann::json::array();
-    for (const auto id : w.ids) {
-      vectors.push_back(vector_json(model.weights.wte.row(id)));
-      norms.push_back(norm(model.weights.wte.row(id)));
-    }
-    j = {{"word", utf8::sanitize(w.word)}, {"ids", w.ids}, {"tokens", tokens_json(tok, w.ids)},
-         {"vectors", vectors},             {"norms", norms}};
-    if (w.ids.size() > 1) j["mean"] = vector_json(w.mean);
-    text += word_text(model, w, !o.no_vectors);
-    hint_leading_space(model, w);
-    if (o.position) j["position"] = position_part(model, w, *o.position, text);
-    if (o.neighbors) {
-      const auto ns = nearest(table, w.mean, *o.neighbors, w.ids);
-      j["neighbors"] = neighbors_json(tok, ns);
-      text += "\n" + std::to_string(ns.size()) + " nearest tokens to " + quoted(w.word) +
-              " by cosine similarity (the word's own tokens and special tokens left out):\n" + neighbors_text(tok, ns);
-    }
-    if (o.similarity) {
-      const WordVector other = word_vector(model, *o.similarity);
-      note_unknown(model, other);
-      const double c = cosine(w.mean, other.mean);
-      j["similarity"] = {{"other", utf8::sanitize(other.word)},
-                         {"ids", other.ids},
-                         {"tokens", tokens_json(tok, other.ids)},
-                         {"cosine", c}};
-      text += "\ncosine(" + quoted(w.word) + ", " + quoted(other.word) + ") = " + fmt("%.4f", c);
-      if (other.ids.size() > 1) text += "  (" + quoted(other.word) + " is the mean of " + pieces_text(tok, other.ids) + ")";
-      text += "\n";
-    }
-  }
-  if (o.analogy) {
-    const Analogy a = analogy(model, table, terms, o.neighbors.value_or(kDefaultAnalogyResults));
-    nlohmann::json pos = nlohmann::json::array(), neg = nlohmann::json::array(), term_ids = nlohmann::json::array();
-    for (std::size_t i = 0; i < terms.size(); ++i) {
-      (terms[i].sign > 0 ? pos : neg).push_back(utf8::sanitize(terms[i].word));
-      term_ids.push_back(a.terms[i].ids);
-      note_unknown(model, a.terms[i]);
-    }
-    j["analogy"] = {{"expression", utf8::sanitize(*o.analogy)},
-                    {"positive", pos},
-                    {"negative", neg},
-                    {"ids", term_ids},
-                    {"method", "3CosAdd"},
-                    {"results", neighbors_json(tok, a.results)}};
-    text += (text.empty() ? "" : "\n") + quoted(*o.analogy) +
-            ": nearest tokens to the sum of the unit vectors (3CosAdd, as gensim's most_similar), the terms' own "
-            "tokens left out:\n" +
-            neighbors_text(tok, a.results);
-  }
-  if (plotting) {
-    PlotResult p = plot_part(model, table, words, o);
-    j["plot"] = std::move(p.json);
-    text += (text.empty() ? p.text.substr(1) : p.text);
-  }
-  if (!o.export_dir.empty()) {
-    const ExportedFiles f = export_embeddings(model, o.export_dir);
-    j["export"] = {{"dir", o.export_dir},
-                   {"vectors", f.vectors},
-                   {"metadata", f.metadata},
-                   {"word2vec", f.word2vec},
-                   {"rows", f.rows},
-                   {"dim", f.dim}};
-    text += (text.empty() ? "" : "\n") + std::string("exported ") + std::to_string(f.rows) + " tokens x " +
-            std::to_string(f.dim) + " dims: " + f.vectors + " + " + f.metadata + " (Embedding Projector), " +
-            f.word2vec + " (word2vec text)\n";
-  }
-
-  if (o.json) {
-    std::puts(dump_json(j).c_str());
-  } else {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  }
+  const EmbeddingReport report = embedding_report(model, request_from(o));
+  log_notes(report);
+  const EmbeddingOutputs outputs{o.plot, o.export_dir};
+  const std::string out =
+      o.json ? dump_json(embedding_json(report, outputs)) + "\n" : embedding_text(report, outputs, !o.no_vectors);
+  write_outputs(report, o, output_files(report, o));
+  std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
 }
 

@@ -25,7 +25,10 @@ nlohmann::json token_json(const Tokenizer& tok, std::int32_t id, double logprob)
   return {{"id", id}, {"token", tok.token_text(id)}, {"logprob", logprob}};
 }
 
-void run(const GenerateOptions& o) {
+void run(const CLI::App& cmd, const GenerateOptions& o) {
+  require(cmd, "prompt");
+  if (o.params.top_logprobs > 0 && !o.json)
+    throw_usage_error("--top-logprobs adds the most likely tokens to each step of the --json output: use it with --json");
   GenerateParams params = o.params;
   params.seed = o.seed ? *o.seed : std::random_device{}();
   validate(params);  // before the model is read: a bad flag is reported at once
@@ -35,16 +38,22 @@ void run(const GenerateOptions& o) {
   // Encode first: a prompt the model cannot take must fail before anything is printed.
   std::vector<std::int32_t> ids = prompt_ids(model, o.prompt);
   utf8::StreamDecoder stream;
-  if (!o.json && !o.no_echo) {
+  // The prompt is echoed with the first token, once the threads, the cache and the
+  // prompt's pass have all worked out: a failure to get any of them prints nothing.
+  bool echoed = o.json || o.no_echo;
+  auto echo = [&] {
+    if (echoed) return;
+    echoed = true;
     std::fputs(utf8::sanitize(o.prompt).c_str(), stdout);
-    std::fflush(stdout);
-  }
+  };
   const GenerateResult r = generate(model, std::move(ids), params, [&](const Step& step) {
+    echo();
     if (o.json || tok.is_special(step.id)) return;
     const std::string text = stream.push(tok.token_bytes(step.id));
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
   });
+  echo();  // nothing was generated (-n 0, or the prompt fills the context)
 
   if (o.json) {
     nlohmann::json steps = nlohmann::json::array();
@@ -86,16 +95,18 @@ void run(const GenerateOptions& o) {
 void register_generate(CLI::App& app) {
   auto o = std::make_shared<GenerateOptions>();
   CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with the model");
-  cmd->add_option("prompt", o->prompt, "Text to continue (may be empty when the model has a begin token)")->required();
+  cmd->add_option("prompt", o->prompt, "Text to continue (may be empty when the model has a begin token); required");
   add_model_options(*cmd, o->model);
   cmd->add_option("-n,--max-new-tokens", o->params.max_new_tokens, "Stop after this many new tokens")
       ->capture_default_str();
   cmd->add_option("--temperature", o->params.sampler.temperature, "Sampling temperature; 0 is greedy")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(fits_float());
   cmd->add_option("--top-k", o->params.sampler.top_k, "Keep only the K most likely tokens (0: off)")
       ->capture_default_str();
   cmd->add_option("--top-p", o->params.sampler.top_p, "Keep the smallest set of tokens whose probability reaches P (1: off)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(fits_float());
   cmd->add_option("--seed", o->seed, "Seed for sampling (default: random, shown with -v and in --json)")
       ->check(whole_number(0));
   cmd->add_option("--top-logprobs", o->params.top_logprobs, "With --json: the K most likely tokens at each step");
@@ -104,7 +115,7 @@ void register_generate(CLI::App& app) {
       ->check(thread_count());
   cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   cmd->add_flag("--no-echo", o->no_echo, "Print only the continuation, not the prompt");
-  cmd->callback([o] { run(*o); });
+  cmd->callback([cmd, o] { run(*cmd, *o); });
 }
 
 }  // namespace tinygpt::cli

@@ -19,26 +19,56 @@ struct PerplexityOptions {
 // likely a wrong path (/dev/zero) than a corpus.
 constexpr std::uint64_t kMaxTextBytes = std::uint64_t{256} << 20;
 
-std::vector<std::string> read_examples(const std::string& path, bool per_line) {
+struct Example {
+  std::size_t line;  // where it starts in the file, from 1
+  std::string text;
+};
+
+std::vector<Example> read_examples(const std::string& path, bool per_line) {
   const std::string text = read_input_file(path, kMaxTextBytes, ErrorKind::input);
   if (const auto bad = utf8::first_invalid(text))
     throw_input_error(path + ": invalid UTF-8 at byte offset " + std::to_string(*bad));
-  if (!per_line) return {text};
-  std::vector<std::string> lines;
-  std::size_t start = 0;
+  if (!per_line) return {{1, text}};
+  std::vector<Example> lines;
+  std::size_t start = 0, line = 1;
   while (start <= text.size()) {
     const std::size_t end = std::min(text.find('\n', start), text.size());
-    if (end > start) lines.push_back(text.substr(start, end - start));
+    if (end > start) lines.push_back({line, text.substr(start, end - start)});
     start = end + 1;
+    ++line;
   }
   return lines;
 }
 
-void run(const PerplexityOptions& o) {
+// Scores each example on its own, so that an error (a character the vocabulary lacks, at
+// a byte offset within the line) can say which line of which file it is about.
+Perplexity score(const Model& model, const std::string& path, const std::vector<Example>& examples, bool per_line) {
+  Perplexity total;
+  for (const Example& x : examples) {
+    try {
+      const Perplexity p = evaluate(model, {x.text});
+      total.nll += p.nll;
+      total.tokens += p.tokens;
+      total.characters += p.characters;
+      total.bytes += p.bytes;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::input) throw;
+      throw_input_error(path + (per_line ? ": line " + std::to_string(x.line) : std::string()) + ": " + e.what());
+    }
+  }
+  // One character and no bos or eos is one token, and a first token is never predicted.
+  if (total.tokens == 0)
+    throw_input_error(path + ": nothing to score: " + (per_line ? "every line is" : "the text is") +
+                      " a single token (bos and eos included, when the model has them), and scoring needs two");
+  return total;
+}
+
+void run(const CLI::App& cmd, const PerplexityOptions& o) {
+  require(cmd, "--file");
   const auto examples = read_examples(o.file, o.per_line);
-  if (examples.empty() || (examples.size() == 1 && examples[0].empty())) throw_input_error(o.file + " has no text to score");
+  if (examples.empty() || (examples.size() == 1 && examples[0].text.empty())) throw_input_error(o.file + " has no text to score");
   const Model model = load(o.model);
-  const Perplexity p = evaluate(model, examples);
+  const Perplexity p = score(model, o.file, examples, o.per_line);
   if (o.json) {
     std::puts(dump_json({{"model", model.path},
                          {"file", o.file},
@@ -66,10 +96,10 @@ void register_perplexity(CLI::App& app) {
   auto o = std::make_shared<PerplexityOptions>();
   CLI::App* cmd = app.add_subcommand("perplexity", "Cross-entropy of the model on a text file");
   add_model_options(*cmd, o->model);
-  cmd->add_option("-f,--file", o->file, "UTF-8 text to score")->required()->check(non_empty_path());
+  cmd->add_option("-f,--file", o->file, "UTF-8 text to score; required")->check(non_empty_path());
   cmd->add_flag("--per-line", o->per_line, "Score each non-empty line as its own example (bos + line + eos)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
-  cmd->callback([o] { run(*o); });
+  cmd->callback([cmd, o] { run(*cmd, *o); });
 }
 
 }  // namespace tinygpt::cli

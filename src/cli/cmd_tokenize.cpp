@@ -59,7 +59,8 @@ void print_table(const Tokenizer& tok, const std::vector<std::int32_t>& ids) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-void run(const TokenizeOptions& o) {
+void run(const CLI::App& cmd, const TokenizeOptions& o) {
+  require(cmd, "text");
   std::optional<Tokenizer> from_files;
   std::optional<Model> model;
   if (!o.vocab.empty()) {
@@ -87,7 +88,7 @@ void run(const TokenizeOptions& o) {
 void register_tokenize(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Show how the model's tokenizer splits a text (without the begin token)");
-  cmd->add_option("text", o->text, "Text to tokenize (UTF-8)")->required();
+  cmd->add_option("text", o->text, "Text to tokenize (UTF-8); required");
   add_model_options(*cmd, o->model);
   CLI::Option* model = cmd->get_option("--model");
   CLI::Option* vocab = cmd->add_option("--vocab", o->vocab, "GPT-2's encoder.json (with --merges) instead of a model")
@@ -101,7 +102,7 @@ void register_tokenize(CLI::App& app) {
   CLI::Option* json = cmd->add_flag("--json", o->json, "Print {\"ids\": [...], \"tokens\": [...]}");
   CLI::Option* count = cmd->add_flag("--count", o->count, "Print only the number of tokens");
   json->excludes(count);
-  cmd->callback([o] { run(*o); });
+  cmd->callback([cmd, o] { run(*cmd, *o); });
 }
 
 }  // namespace tinygpt::cli

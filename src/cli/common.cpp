@@ -2,11 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 
 #include "model_path.h"
+#include "output_file.h"
 #include "thread_pool.h"
+#include "tinygpt/error.h"
 
 namespace tinygpt::cli {
 
@@ -20,6 +24,57 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("--max-ctx", o.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
       ->check(whole_number(1))
       ->capture_default_str();
+}
+
+void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model) {
+  if (output.empty()) return;
+  std::string path;
+  try {
+    path = resolve_model_path(model.model);
+  } catch (const Error&) {
+    return;  // no such model: it cannot be the output, and loading it says what is wrong
+  }
+  if (same_file(output, path))
+    throw_usage_error(std::string(flag) + " " + output + " is the model file " + path + ": refusing to write over it");
+}
+
+void require(const CLI::App& cmd, const std::string& name) {
+  if (cmd.count(name) == 0) throw CLI::RequiredError(name);
+}
+
+std::vector<int> index_list(const std::vector<std::string>& given, const char* flag) {
+  std::vector<int> out;
+  for (const std::string& list : given) {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t end = std::min(list.find(',', start), list.size());
+      const std::string item = list.substr(start, end - start);
+      int v = 0;
+      const auto [stop, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+      if (item.empty() || ec != std::errc() || stop != item.data() + item.size())
+        throw_usage_error(std::string(flag) + ": \"" + list + "\" is not a list of numbers like 0,2" +
+                          (item.empty() ? " (an empty item)" : ""));
+      out.push_back(v);
+      if (end == list.size()) break;
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+CLI::Validator fits_float() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        double v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc::result_out_of_range) return s + " is beyond the range of a float";
+        if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return {};  // CLI11 and the range check say
+        const float f = static_cast<float>(v);
+        if (std::isinf(f)) return s + " is too large for a float (at most 3.4e38)";
+        if (f == 0 && v != 0) return s + " is too small for a float (it would be 0)";
+        return {};
+      },
+      "FLOAT");
 }
 
 CLI::Validator whole_number(std::uint64_t min, std::uint64_t max) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tinygpt/model.h"
 #include "tinygpt/load.h"
@@ -18,6 +19,24 @@ struct ModelOptions {
 // -m/--model, --max-params, --max-ctx
 void add_model_options(CLI::App& cmd, ModelOptions& options);
 Model load(const ModelOptions& options);
+
+// An output (named by `flag`) that is the model file itself, through any name or link, is
+// refused before anything is read: writing it would destroy the model.
+void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model);
+
+// Commands do not mark their positionals (or -f) required() in CLI11: it checks that before
+// it looks for arguments it does not know, so `generate -x` would say "prompt is required"
+// instead of naming -x. Their callbacks call this first instead, for CLI11's own message.
+void require(const CLI::App& cmd, const std::string& name);
+
+// --layer and --head as given ("0,2", repeated flags) as numbers. Split here rather than by
+// CLI11, which drops empty items: "0,,1" and "" would pass as "0,1" and nothing. A usage
+// error names `flag`; ranges are checked against the model later.
+std::vector<int> index_list(const std::vector<std::string>& given, const char* flag);
+
+// For --temperature and --top-p: a number that float32 cannot hold (1e308 would become
+// inf, 1e-300 would become 0) is refused as written, not as the float it would become.
+CLI::Validator fits_float();
 
 // A check for whole-number flags: digits only, at least `min`. CLI11 alone would read "-1"
 // into an unsigned option as 2^64-1, and its range checks print 300-digit bounds.
@@ -40,5 +59,6 @@ void register_tokenize(CLI::App& app);
 void register_perplexity(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_info(CLI::App& app);
+void register_trace(CLI::App& app);
 
 }  // namespace tinygpt::cli

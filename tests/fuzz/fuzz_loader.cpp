@@ -4,7 +4,8 @@
 // escaping, a crash, a leak or a sanitizer report is a finding. Small limits keep a
 // claimed size from allocating much (the loader must refuse it, not try). A file that
 // loads is checked against its config and run through the decoder for a few tokens, so
-// odd but valid shapes (one head, head_dim 1, padded vocabularies) reach the forward pass.
+// odd but valid shapes (one head, head_dim 1, padded vocabularies) reach the forward pass,
+// whose logits must be finite (or the pass refuses the model: huge weights overflow).
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
@@ -56,6 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     tinygpt::State state = tinygpt::make_state(model.config, static_cast<int>(ids.size()));
     const auto logits = tinygpt::forward(model, state, ids);
     FUZZ_CHECK(logits.size() == static_cast<std::size_t>(model.config.vocab_size));
+    // Weights that overflow float32 on the way are a model error; what comes back is finite.
+    for (const float v : logits) FUZZ_CHECK(v == v && v - v == 0);
   } catch (const tinygpt::Error& e) {
     FUZZ_CHECK(e.kind() == tinygpt::ErrorKind::model);
   }
