@@ -39,6 +39,14 @@ MappedFile::~MappedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void MappedFile::advise_reuse() { ::madvise(const_cast<char*>(data_), size_, MADV_NORMAL); }
+
+void MappedFile::release_range(std::size_t offset, std::size_t length) {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t begin = (offset + page - 1) / page * page, end = (offset + length) / page * page;
+  if (end > begin) ::madvise(const_cast<char*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
+
 void MappedFile::release_before(std::size_t offset) {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t end = offset / page * page;

@@ -20,6 +20,13 @@ class MappedFile {
   std::string_view text() const { return {data_, size_}; }
   // Gives back the pages wholly before `offset` (in steps of 16 pages at least).
   void release_before(std::size_t offset);
+  // For a file whose bytes are used in place for as long as it is mapped (the float32
+  // tensors of a safetensors file): undoes the read-once advice, so that the kernel
+  // keeps the pages like any others instead of dropping them soon after a read.
+  void advise_reuse();
+  // Gives back the pages wholly inside [offset, offset + length): bytes already copied out
+  // (a safetensors tensor transposed into the weight store) need not stay resident.
+  void release_range(std::size_t offset, std::size_t length);
 
  private:
   int fd_ = -1;

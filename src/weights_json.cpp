@@ -438,6 +438,8 @@ Model read_weights_json(std::string_view text, const std::string& where, const L
                         const ReleaseText& release) {
   Model m = Loader(text, where, options, release).run();
   m.file_bytes = text.size();
+  m.format = "tiny-gpt weights JSON";
+  m.stored_dtypes["F32"] = m.parameter_count();
   return m;
 }
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint_writer.h"
 #include "helpers.h"
 #include "tinygpt/error.h"
 #include "output_file.h"
@@ -634,6 +635,162 @@ TEST_CASE("errors: a model over the limits, and the flags that raise them", "[er
   INFO(ok.err);
   CHECK(ok.exit_code == 0);
   CHECK_FALSE(ok.out.empty());
+}
+
+// ---- Hugging Face checkpoints ---------------------------------------------------------------
+// Written by tests/checkpoint_writer.h: a tiny GPT-2 folder, then one deliberate change.
+
+namespace {
+
+// A checkpoint folder "ckpt" in `s` whose model.safetensors holds `weights`.
+std::string checkpoint(const Scratch& s, const std::string& weights,
+                       const nlohmann::json& config = tiny_gpt2_config()) {
+  const std::string dir = s.dir("ckpt");
+  write_checkpoint(dir, config, tiny_gpt2_tensors());
+  write_text(dir + "/model.safetensors", weights);
+  return dir;
+}
+
+std::string good_weights() { return safetensors_file(tiny_gpt2_tensors()); }
+
+// The good file with one header field of one tensor changed.
+std::string weights_with(const std::string& tensor, const std::string& field, const nlohmann::json& value) {
+  const auto ts = tiny_gpt2_tensors();
+  auto header = safetensors_header(ts);
+  header[tensor][field] = value;
+  std::string data;
+  for (const auto& t : ts) data += t.bytes;
+  return safetensors_bytes(header.dump(), data);
+}
+
+}  // namespace
+
+TEST_CASE("errors: safetensors header length past the end", "[errors]") {
+  Scratch s;
+  const std::string good = good_weights();
+  check_error(run_cli(generate(checkpoint(s, le64(good.size()) + good.substr(8)))), 1,
+              {"model.safetensors: the header length", "runs past the end of the file"});
+  check_error(run_cli(generate(checkpoint(s, "abc"))), 1, {"too short for a safetensors file"});
+}
+
+TEST_CASE("errors: safetensors data truncated or offsets past the end", "[errors]") {
+  Scratch s;
+  const std::string good = good_weights();
+  check_error(run_cli(generate(checkpoint(s, good.substr(0, good.size() - 3)))), 1,
+              {"tensor ln_f.bias: data_offsets", "run past the end of the file", "truncated"});
+  check_error(
+      run_cli(generate(checkpoint(s, weights_with("wpe.weight", "data_offsets", {1u << 30, (1u << 30) + 128})))), 1,
+      {"tensor wpe.weight: data_offsets [1073741824,1073741952] run past the end of the file"});
+}
+
+TEST_CASE("errors: safetensors tensors overlapping", "[errors]") {
+  Scratch s;
+  check_error(run_cli(generate(checkpoint(s, weights_with("wpe.weight", "data_offsets", {0, 128})))), 1,
+              {"tensors wte.weight and wpe.weight overlap in the file"});
+}
+
+TEST_CASE("errors: safetensors unknown dtype, or one tiny-gpt does not read", "[errors]") {
+  Scratch s;
+  check_error(run_cli(generate(checkpoint(s, weights_with("wpe.weight", "dtype", "Q4")))), 1,
+              {"tensor wpe.weight has an unknown dtype \"Q4\""});
+  // I32 is a safetensors dtype (so the sizes check out) but not a weight type.
+  check_error(run_cli(generate(checkpoint(s, weights_with("wpe.weight", "dtype", "I32")))), 1,
+              {"tensor wpe.weight has dtype I32; tiny-gpt reads F32, F16 and BF16 weights"});
+  // A shape that does not match the byte range.
+  check_error(run_cli(generate(checkpoint(s, weights_with("wpe.weight", "shape", {8, 5})))), 1,
+              {"tensor wpe.weight: data_offsets", "hold 128 bytes, but shape [8, 5] of F32 needs 160"});
+}
+
+TEST_CASE("errors: safetensors header not JSON", "[errors]") {
+  Scratch s;
+  check_error(run_cli(generate(checkpoint(s, safetensors_bytes("{\"wte.weight\": [", "")))), 1,
+              {"model.safetensors: the header is not JSON"});
+}
+
+TEST_CASE("errors: checkpoint missing tensor or wrong shape", "[errors]") {
+  Scratch s;
+  auto ts = tiny_gpt2_tensors();
+  std::erase_if(ts, [](const StTensor& t) { return t.name == "h.1.ln_2.bias"; });
+  check_error(run_cli(generate(checkpoint(s, safetensors_file(ts)))), 1, {"missing tensor h.1.ln_2.bias (shape [4])"});
+  ts.push_back({"h.1.ln_2.bias", "F32", {2, 2}, f32_bytes({1, 2, 3, 4})});
+  check_error(run_cli(generate(checkpoint(s, safetensors_file(ts)))), 1,
+              {"wrong shape for h.1.ln_2.bias: got [2, 2], expected [4]"});
+}
+
+TEST_CASE("errors: checkpoint config disagreeing with the tensors", "[errors]") {
+  Scratch s;
+  auto config = tiny_gpt2_config();
+  config["n_embd"] = 8;
+  check_error(run_cli(generate(checkpoint(s, good_weights(), config))), 1,
+              {"model.safetensors: wrong shape for wte.weight: got [259, 4], expected [259, 8]"});
+  config = tiny_gpt2_config();
+  config["tie_word_embeddings"] = false;
+  check_error(run_cli(generate(checkpoint(s, good_weights(), config))), 1, {"missing tensor lm_head.weight"});
+  config = tiny_gpt2_config();
+  config["vocab_size"] = 100;
+  check_error(run_cli(generate(checkpoint(s, good_weights(), config))), 1,
+              {"vocab.json has 259 entries but", "says vocab_size 100"});
+}
+
+TEST_CASE("errors: checkpoint config the engine cannot run", "[errors]") {
+  Scratch s;
+  const std::vector<std::pair<std::pair<std::string, nlohmann::json>, std::string>> cases = {
+      {{"model_type", "llama"}, "config.json: model_type \"llama\" is not supported (tiny-gpt runs \"gpt2\")"},
+      {{"scale_attn_by_inverse_layer_idx", true},
+       "config.json: scale_attn_by_inverse_layer_idx = true is not supported"},
+      {{"activation_function", "silu"}, "config.json: activation_function \"silu\" is not supported"},
+      {{"bos_token_id", 7}, "config.json: bos_token_id 7 disagrees with the tokenizer"},
+  };
+  for (const auto& [field, says] : cases) {
+    auto config = tiny_gpt2_config();
+    config[field.first] = field.second;
+    INFO(field.first);
+    check_error(run_cli(generate(checkpoint(s, good_weights(), config))), 1, {says});
+  }
+}
+
+TEST_CASE("errors: checkpoint with a non-finite F16 or BF16 value", "[errors]") {
+  Scratch s;
+  for (const auto& [dtype, inf] : {std::pair{std::string("F16"), std::string("\x00\x7c", 2)},
+                                   std::pair{std::string("BF16"), std::string("\xc0\x7f", 2)}}) {
+    auto ts = tiny_gpt2_tensors();
+    for (auto& t : ts)
+      if (t.name == "h.0.attn.c_attn.weight") {
+        t.dtype = dtype;
+        t.bytes = std::string(t.bytes.size() / 2, '\0');
+        t.bytes.replace(2 * 5, 2, inf);  // value 5: +inf (F16), NaN (BF16)
+      }
+    INFO(dtype);
+    check_error(run_cli(generate(checkpoint(s, safetensors_file(ts)))), 1,
+                {"tensor h.0.attn.c_attn.weight: value 5 is not finite"});
+  }
+}
+
+TEST_CASE("errors: checkpoint tokenizer.json tiny-gpt cannot read", "[errors]") {
+  Scratch s;
+  const std::string dir = checkpoint(s, good_weights());
+  fs::remove(dir + "/vocab.json");
+  auto j = tokenizer_json(false);
+  j["model"]["type"] = "WordPiece";
+  write_text(dir + "/tokenizer.json", j.dump());
+  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: model.type \"WordPiece\" is not supported (tiny-gpt reads \"BPE\")"});
+  j = tokenizer_json(false);
+  j["pre_tokenizer"]["add_prefix_space"] = true;
+  write_text(dir + "/tokenizer.json", j.dump());
+  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: pre_tokenizer.add_prefix_space = true is not supported"});
+  write_text(dir + "/tokenizer.json", "{\"model\": ");
+  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: not valid JSON"});
+}
+
+TEST_CASE("errors: checkpoint folder without config.json, weights or tokenizer", "[errors]") {
+  Scratch s;
+  const std::string dir = checkpoint(s, good_weights());
+  fs::remove(dir + "/vocab.json");
+  check_error(run_cli(generate(dir)), 1, {"ckpt has no tokenizer: it needs vocab.json and merges.txt"});
+  fs::remove(dir + "/model.safetensors");
+  check_error(run_cli(generate(dir)), 1, {"ckpt: no model.safetensors in the checkpoint folder"});
+  check_error(run_cli(generate(s.file("lone.safetensors", good_weights()))), 1,
+              {"lone.safetensors: no config.json beside it"});
 }
 
 // ---- what people type -----------------------------------------------------------------

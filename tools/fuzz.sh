@@ -6,7 +6,7 @@
 #
 #   tools/fuzz.sh                     every target, 60 s each
 #   FUZZ_SECONDS=600 tools/fuzz.sh    longer, by hand
-#   tools/fuzz.sh loader cli          some targets (loader, tokenizer, cli)
+#   tools/fuzz.sh loader cli          some targets (loader, safetensors, tokenizer, cli)
 #
 # Reproduce a finding: build-fuzz/tests/fuzz/fuzz_<target> build-fuzz/artifacts/<file>
 set -euo pipefail
@@ -14,26 +14,26 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(loader tokenizer cli); fi
+if ((${#targets[@]} == 0)); then targets=(loader safetensors tokenizer cli); fi
 
 root=$PWD  # paths given to the targets are absolute: fuzz_cli works in a scratch directory
 build=$(realpath -m "${FUZZ_BUILD_DIR:-build-fuzz}")
 cmake --preset fuzz -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_loader fuzz_tokenizer fuzz_cli
+cmake --build "$build" -j"$(nproc)" --target fuzz_loader fuzz_safetensors fuzz_tokenizer fuzz_cli
 
 mkdir -p "$build/artifacts"
 work=$(mktemp -d /tmp/tinygpt-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-declare -A max_len=([loader]=12000 [tokenizer]=2048 [cli]=512)
+declare -A max_len=([loader]=12000 [safetensors]=4096 [tokenizer]=2048 [cli]=512)
 declare -A extra_seeds=([loader]="$root/tests/fixtures/broken")
 
 failed=0
 summary=$(printf '%-10s %12s %10s %8s %8s  %s' target executions exec/s cov corpus result)
 for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/fuzz_$t"
-  [[ -x "$bin" ]] || { echo "fuzz.sh: unknown target '$t' (loader, tokenizer, cli)" >&2; exit 2; }
+  [[ -x "$bin" ]] || { echo "fuzz.sh: unknown target '$t' (loader, safetensors, tokenizer, cli)" >&2; exit 2; }
   mkdir -p "$work/$t"
   log="$work/$t.log"
   echo "== fuzz_$t for ${seconds} s"

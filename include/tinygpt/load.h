@@ -1,6 +1,8 @@
 #pragma once
 // Loading a model: weights, config and tokenizer from a file (the weights JSON of
-// docs/weights-format.md), validated in full before anything runs.
+// docs/weights-format.md) or a Hugging Face GPT-2 checkpoint (a folder with config.json,
+// model.safetensors and vocab.json + merges.txt or tokenizer.json; or a .safetensors file
+// with those beside it), validated in full before anything runs.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -24,7 +26,11 @@ struct LoadOptions {
 
 // Loads and validates everything: format, version, config, every tensor's presence,
 // name and shape, finite values, tokenizer consistency. Throws Error(model) naming
-// the file and the field or tensor.
+// the file and the field or tensor. `path` is a directory or ends in ".safetensors" for a
+// checkpoint; anything else is read as a weights JSON. A checkpoint's F32 tensors that
+// need no transpose are used in place from the memory-mapped file (the Model keeps the
+// mapping) and, unlike everything copied, are not checked for finiteness: that would
+// read every page of the file at load.
 Model load_model(const std::string& path, const LoadOptions& options = {});
 
 // The same, from the text of a weights JSON already in memory (`name` appears in messages).

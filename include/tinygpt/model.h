@@ -2,6 +2,7 @@
 // The model as plain data: hyper-parameters, weights and tokenizer. Nothing here runs;
 // the forward pass is in decoder.h and reads these structs top to bottom.
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -79,6 +80,12 @@ struct Model {
   WeightStore store;  // owns the floats `weights` points into
   Weights weights;
   std::uint64_t file_bytes = 0;
+  // What the file held, for `info`: its format, the dtype each parameter was stored in
+  // ("F32", "F16", "BF16"; a weights JSON is all F32), and how many bytes of weights are
+  // read in place from the file's memory map rather than held in `store`.
+  std::string format;
+  std::map<std::string, std::uint64_t> stored_dtypes;
+  std::uint64_t in_place_bytes = 0;
 
   std::uint64_t parameter_count() const;
 };

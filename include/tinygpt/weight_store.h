@@ -6,10 +6,13 @@
 // pages has no gaps between tensors and needs a few dozen TLB entries where per-tensor
 // allocations on 4 KiB pages need thousands (measured: decode 10-25 % faster).
 // The structs in model.h hold spans into the store; the Model owns it, so a Model can be
-// moved (the block stays put) but not copied.
+// moved (the block stays put) but not copied. Tensors a file holds exactly as the Model
+// keeps them (float32 in a memory-mapped safetensors file) are used in place instead of
+// copied: the store then also keeps that mapping alive (keep_alive).
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace tinygpt {
@@ -34,6 +37,10 @@ class WeightStore {
   // Floats handed out so far.
   std::size_t size() const { return used_; }
 
+  // Keeps `owner` (e.g. a file mapping that tensors point into) alive as long as the
+  // store. Type-erased so that this header needs no private type.
+  void keep_alive(std::shared_ptr<const void> owner) { owners_.push_back(std::move(owner)); }
+
  private:
   struct Free {
     void operator()(float* p) const;
@@ -45,6 +52,7 @@ class WeightStore {
   std::size_t main_capacity_ = 0, main_used_ = 0;
   std::vector<Block> extra_;
   std::size_t used_ = 0;
+  std::vector<std::shared_ptr<const void>> owners_;
 };
 
 }  // namespace tinygpt

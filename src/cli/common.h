@@ -58,6 +58,7 @@ void register_attention_dump(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_perplexity(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_info(CLI::App& app);
 void register_trace(CLI::App& app);
 
 }  // namespace tinygpt::cli

@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
   tinygpt::cli::register_tokenize(app);
   tinygpt::cli::register_perplexity(app);
   tinygpt::cli::register_bench(app);
+  tinygpt::cli::register_info(app);
   tinygpt::cli::register_trace(app);
 
   try {
