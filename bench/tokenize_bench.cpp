@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       const std::string text = read_file(argv[a]);
       std::size_t warm = std::min<std::size_t>(text.size(), 200000);
       while (warm < text.size() && (static_cast<unsigned char>(text[warm]) & 0xC0) == 0x80) --warm;  // whole characters
-      tok.encode(std::string_view(text).substr(0, warm));  // warm up
+      tok.encode(std::string_view(text).substr(0, warm));                                            // warm up
       double best = 1e30, total = 0;
       std::vector<std::int32_t> ids;
       for (int run = 0; run < 5 && (run < 2 || total < 10); ++run) {
@@ -53,9 +53,11 @@ int main(int argc, char** argv) {
         total += dt;
       }
       std::int32_t h = 0;
-      for (const auto id : ids) h = static_cast<std::int32_t>(static_cast<std::uint32_t>(h) * 31u + static_cast<std::uint32_t>(id));
-      std::printf("{\"file\": \"%s\", \"bytes\": %zu, \"tokens\": %zu, \"seconds\": %.6f, \"mb_per_s\": %.3f, \"hash\": %d}\n",
-                  argv[a], text.size(), ids.size(), best, text.size() / best / 1e6, h);
+      for (const auto id : ids)
+        h = static_cast<std::int32_t>(static_cast<std::uint32_t>(h) * 31u + static_cast<std::uint32_t>(id));
+      std::printf(
+          "{\"file\": \"%s\", \"bytes\": %zu, \"tokens\": %zu, \"seconds\": %.6f, \"mb_per_s\": %.3f, \"hash\": %d}\n",
+          argv[a], text.size(), ids.size(), best, text.size() / best / 1e6, h);
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {

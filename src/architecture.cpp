@@ -16,8 +16,8 @@ using u128 = unsigned __int128;
 u128 stored_parameters(const Config& c) {
   const u128 V = c.vocab_size, C = c.n_ctx, D = c.n_embd, F = c.n_inner, L = c.n_layer;
   const u128 per_layer = 4 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * F + F) + (F * D + D);
-  return V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) +
-         L * per_layer + 2 * D;
+  return V * D * (c.tie_word_embeddings ? 1 : 2) + (c.positional == Positional::learned ? C * D : 0) + L * per_layer +
+         2 * D;
 }
 
 // The loader refuses any tensor whose shape differs from what the config implies, so the
@@ -47,8 +47,16 @@ namespace {
 
 Config parse_config(const nlohmann::json& j, const std::string& where, const LoadOptions& options) {
   if (!j.is_object()) throw_model_error(where + ": \"config\" must be an object");
-  static const std::set<std::string> known = {"vocab_size", "n_ctx", "n_embd", "n_head", "n_layer", "n_inner",
-                                              "positional", "activation", "layer_norm_epsilon", "tie_word_embeddings"};
+  static const std::set<std::string> known = {"vocab_size",
+                                              "n_ctx",
+                                              "n_embd",
+                                              "n_head",
+                                              "n_layer",
+                                              "n_inner",
+                                              "positional",
+                                              "activation",
+                                              "layer_norm_epsilon",
+                                              "tie_word_embeddings"};
   std::vector<std::string> unknown;
   for (const auto& [key, value] : j.items())
     if (!known.contains(key)) unknown.push_back(key);
@@ -63,7 +71,8 @@ Config parse_config(const nlohmann::json& j, const std::string& where, const Loa
     if (!it->is_number_integer())
       throw_model_error(where + ": config." + key + " must be an integer, found " + it->dump());
     // Unsigned first: 2^64-1 read as int64 would be -1.
-    const bool too_big = it->is_number_unsigned() ? it->get<std::uint64_t>() > 0x7fffffff : it->get<std::int64_t>() > 0x7fffffff;
+    const bool too_big =
+        it->is_number_unsigned() ? it->get<std::uint64_t>() > 0x7fffffff : it->get<std::int64_t>() > 0x7fffffff;
     if (too_big || it->get<std::int64_t>() < 1)
       throw_model_error(where + ": config." + key + " = " + it->dump() + " is out of range (must be 1 to 2147483647)");
     return static_cast<int>(it->get<std::int64_t>());
@@ -87,15 +96,15 @@ Config parse_config(const nlohmann::json& j, const std::string& where, const Loa
   c.n_head = integer("n_head", std::nullopt);
   c.n_layer = integer("n_layer", std::nullopt);
   if (c.n_embd % c.n_head != 0)
-    throw_model_error(where + ": config.n_embd = " + std::to_string(c.n_embd) + " is not divisible by config.n_head = " +
-                      std::to_string(c.n_head));
+    throw_model_error(where + ": config.n_embd = " + std::to_string(c.n_embd) +
+                      " is not divisible by config.n_head = " + std::to_string(c.n_head));
   if (c.n_ctx > options.max_ctx)
     throw_limit_error("max_ctx", where + ": config.n_ctx = " + std::to_string(c.n_ctx) + " exceeds the limit of " +
-                      std::to_string(options.max_ctx) + " (raise it with max_ctx)");
+                                     std::to_string(options.max_ctx) + " (raise it with max_ctx)");
   const std::int64_t default_inner = 4LL * c.n_embd;
   c.n_inner = integer("n_inner", default_inner > 0x7fffffff ? 0x7fffffff : static_cast<int>(default_inner));
   c.positional = choice("positional", "learned", {"learned", "sinusoidal"}) == "learned" ? Positional::learned
-                                                                                           : Positional::sinusoidal;
+                                                                                         : Positional::sinusoidal;
   const std::string act = choice("activation", "gelu_tanh", {"gelu_tanh", "gelu", "relu"});
   c.activation = act == "gelu_tanh" ? Activation::gelu_tanh : act == "gelu" ? Activation::gelu : Activation::relu;
   if (const auto it = j.find("layer_norm_epsilon"); it != j.end() && !it->is_null()) {
@@ -118,7 +127,8 @@ Config parse_config(const nlohmann::json& j, const std::string& where, const Loa
   const u128 kv_cache = 2 * static_cast<u128>(c.n_layer) * static_cast<u128>(c.n_ctx) * static_cast<u128>(c.n_embd);
   if (total > options.max_parameters || kv_cache > 4 * static_cast<u128>(options.max_parameters))
     throw_limit_error("max_parameters", where + ": the config describes a model larger than the limit of " +
-                      std::to_string(options.max_parameters) + " parameters (raise it with max_parameters)");
+                                            std::to_string(options.max_parameters) +
+                                            " parameters (raise it with max_parameters)");
   return c;
 }
 
@@ -133,7 +143,8 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
   std::set<std::string> used;
   auto take = [&](const std::string& name, std::vector<std::int64_t> shape) -> std::span<const float> {
     const auto it = tensors.find(name);
-    if (it == tensors.end()) throw_model_error(where + ": missing tensor " + name + " (shape " + shape_text(shape) + ")");
+    if (it == tensors.end())
+      throw_model_error(where + ": missing tensor " + name + " (shape " + shape_text(shape) + ")");
     if (it->second.shape != shape)
       throw_model_error(where + ": wrong shape for " + name + ": got " + shape_text(it->second.shape) + ", expected " +
                         shape_text(shape));

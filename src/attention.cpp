@@ -8,7 +8,8 @@ namespace tinygpt {
 
 void attend_head(float* out, const float* q, const float* keys, const float* values, int kv_stride, int n_keys,
                  int head_dim, float scale, float* scores) {
-  for (int j = 0; j < n_keys; ++j) scores[j] = kernels::dot(q, keys + static_cast<std::size_t>(j) * kv_stride, head_dim) * scale;
+  for (int j = 0; j < n_keys; ++j)
+    scores[j] = kernels::dot(q, keys + static_cast<std::size_t>(j) * kv_stride, head_dim) * scale;
   kernels::softmax(scores, n_keys);
   std::fill(out, out + head_dim, 0.0f);
   for (int j = 0; j < n_keys; ++j) {

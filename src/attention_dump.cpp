@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "index_selection.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
-#include "index_selection.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -40,7 +40,8 @@ void check_size(const AttentionDump& d, const AttentionSelection& selection) {
               "the dump would hold " + count + " values (" + std::to_string(d.layers.size()) + " layers x " +
                   std::to_string(d.heads.size()) + " heads x " + std::to_string(d.n_tokens()) + "^2 tokens" +
                   (selection.qkv ? ", with q, k and v" : "") + "), more than the limit of " +
-                  std::to_string(selection.max_values) + ": pick fewer layers or heads, a shorter sentence, or raise max_values",
+                  std::to_string(selection.max_values) +
+                  ": pick fewer layers or heads, a shorter sentence, or raise max_values",
               "max_values");
 }
 
@@ -72,16 +73,20 @@ AttentionDump capture_attention(const Model& model, std::string_view sentence, c
     d.k.assign(n_heads * T * hd, 0.0f);
     d.v.assign(n_heads * T * hd, 0.0f);
   }
-  std::vector<int> layer_slot(static_cast<std::size_t>(c.n_layer), -1), head_slot(static_cast<std::size_t>(c.n_head), -1);
-  for (std::size_t i = 0; i < d.layers.size(); ++i) layer_slot[static_cast<std::size_t>(d.layers[i])] = static_cast<int>(i);
-  for (std::size_t i = 0; i < d.heads.size(); ++i) head_slot[static_cast<std::size_t>(d.heads[i])] = static_cast<int>(i);
+  std::vector<int> layer_slot(static_cast<std::size_t>(c.n_layer), -1),
+      head_slot(static_cast<std::size_t>(c.n_head), -1);
+  for (std::size_t i = 0; i < d.layers.size(); ++i)
+    layer_slot[static_cast<std::size_t>(d.layers[i])] = static_cast<int>(i);
+  for (std::size_t i = 0; i < d.heads.size(); ++i)
+    head_slot[static_cast<std::size_t>(d.heads[i])] = static_cast<int>(i);
 
   const AttentionObserver observer = [&](const AttentionEvent& e) {
     const int ls = layer_slot[static_cast<std::size_t>(e.layer)], hs = head_slot[static_cast<std::size_t>(e.head)];
     if (ls < 0 || hs < 0) return;
     const std::size_t slot = static_cast<std::size_t>(ls) * d.heads.size() + static_cast<std::size_t>(hs);
     const auto pos = static_cast<std::size_t>(e.query_pos);
-    std::copy(e.weights.begin(), e.weights.end(), d.weights.begin() + static_cast<std::ptrdiff_t>((slot * T + pos) * T));
+    std::copy(e.weights.begin(), e.weights.end(),
+              d.weights.begin() + static_cast<std::ptrdiff_t>((slot * T + pos) * T));
     if (selection.qkv) {
       // Position p's own key and value are in the cache by the time p is the query.
       const std::size_t at = (slot * T + pos) * hd;

@@ -39,9 +39,9 @@ nlohmann::json nested(const std::vector<float>& values, std::size_t n_layers, st
 
 nlohmann::json attention_json(const AttentionDump& d) {
   const auto T = static_cast<std::size_t>(d.n_tokens());
-  nlohmann::json j = {{"sentence", d.sentence}, {"tokens", d.tokens},     {"pieces", d.pieces},
-                      {"ids", d.ids},           {"n_layer", d.n_layer},   {"n_head", d.n_head},
-                      {"head_dim", d.head_dim}, {"layers", d.layers},     {"heads", d.heads}};
+  nlohmann::json j = {{"sentence", d.sentence}, {"tokens", d.tokens},   {"pieces", d.pieces},
+                      {"ids", d.ids},           {"n_layer", d.n_layer}, {"n_head", d.n_head},
+                      {"head_dim", d.head_dim}, {"layers", d.layers},   {"heads", d.heads}};
   j["attention"] = nested(d.weights, d.layers.size(), d.heads.size(), T, T);
   if (!d.q.empty()) {
     // What attend_head computes: weights[q] = softmax_k(q . k * scale).
@@ -72,12 +72,12 @@ std::string attention_csv(const AttentionDump& d) {
     for (std::size_t hs = 0; hs < d.heads.size(); ++hs)
       for (int q = 0; q < T; ++q) {
         const auto r = d.row(ls, hs, q);
-        const std::string prefix = std::to_string(d.layers[ls]) + "," + std::to_string(d.heads[hs]) + "," +
-                                   std::to_string(q) + ",";
+        const std::string prefix =
+            std::to_string(d.layers[ls]) + "," + std::to_string(d.heads[hs]) + "," + std::to_string(q) + ",";
         const std::string query = csv_field(d.pieces[static_cast<std::size_t>(q)]);
         for (int k = 0; k < T; ++k)
-          out += prefix + std::to_string(k) + "," + query + "," + csv_field(d.pieces[static_cast<std::size_t>(k)]) + "," +
-                 float_text(r[static_cast<std::size_t>(k)]) + "\n";
+          out += prefix + std::to_string(k) + "," + query + "," + csv_field(d.pieces[static_cast<std::size_t>(k)]) +
+                 "," + float_text(r[static_cast<std::size_t>(k)]) + "\n";
       }
   return out;
 }

@@ -32,9 +32,9 @@ std::string page_data(const AttentionDump& d) {
     }
     attention.push_back(std::move(layer));
   }
-  const nlohmann::json j = {{"sentence", d.sentence}, {"pieces", d.pieces},   {"ids", d.ids},
-                            {"n_layer", d.n_layer},   {"n_head", d.n_head},   {"layers", d.layers},
-                            {"heads", d.heads},       {"attention", std::move(attention)}};
+  const nlohmann::json j = {
+      {"sentence", d.sentence}, {"pieces", d.pieces}, {"ids", d.ids},     {"n_layer", d.n_layer},
+      {"n_head", d.n_head},     {"layers", d.layers}, {"heads", d.heads}, {"attention", std::move(attention)}};
   const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(text.size());
@@ -52,10 +52,6 @@ std::string page_data(const AttentionDump& d) {
   return out;
 }
 
-
-
-
-
 }  // namespace
 
 std::string attention_html(const AttentionDump& d) {
@@ -72,7 +68,8 @@ std::string attention_html(const AttentionDump& d) {
   o += "<div class=\"meta\">" + std::to_string(d.n_tokens()) + " tokens; model with " + std::to_string(d.n_layer) +
        " layers &times; " + std::to_string(d.n_head) + " heads";
   if (d.layers.size() != static_cast<std::size_t>(d.n_layer) || d.heads.size() != static_cast<std::size_t>(d.n_head))
-    o += " (" + std::to_string(d.layers.size()) + " layers &times; " + std::to_string(d.heads.size()) + " heads included)";
+    o += " (" + std::to_string(d.layers.size()) + " layers &times; " + std::to_string(d.heads.size()) +
+         " heads included)";
   o += "</div>\n";
   o += assets::viewer_controls_html;
   o += "<script id=\"attention-data\" type=\"application/json\">" + page_data(d) + "</script>\n";

@@ -29,8 +29,8 @@ std::string attention_svg(const AttentionDump& d) {
   constexpr int kUprightCols = 2;
   const bool upright = label_cols <= kUprightCols;
   const double label_len = label_cols * font * 0.62 + 4;
-  const double side = T * cell;                         // a heatmap's width and height
-  const double band_left = label_len;                   // query labels
+  const double side = T * cell;                            // a heatmap's width and height
+  const double band_left = label_len;                      // query labels
   const double band_top = upright ? font + 4 : label_len;  // key labels
   const double title_h = 18, gap = 22;
   const double panel_w = band_left + side + gap, panel_h = title_h + band_top + side + gap;
@@ -46,8 +46,8 @@ std::string attention_svg(const AttentionDump& d) {
   o += "<defs><linearGradient id=\"scale\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\"><stop offset=\"0\" stop-color=\"" +
        weight_color(0) + "\"/><stop offset=\"1\" stop-color=\"" + weight_color(1) + "\"/></linearGradient></defs>\n";
   o += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-  o += "<text x=\"" + num(margin) + "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">Attention: " +
-       svg::escape(d.sentence) + "</text>\n";
+  o += "<text x=\"" + num(margin) +
+       "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">Attention: " + svg::escape(d.sentence) + "</text>\n";
   o += "<text x=\"" + num(margin) + "\" y=\"42\" font-size=\"11\" fill=\"#444\">" + std::to_string(T) +
        " tokens; rows: query, columns: key; layers down, heads across; grey: masked</text>\n";
   const double legend_x = width - margin - 150;

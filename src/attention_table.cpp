@@ -57,7 +57,8 @@ std::string attention_table(const AttentionDump& d) {
       for (int q = 0; q < T; ++q) {
         const auto r = d.row(ls, hs, q);
         const int best = d.strongest_key(ls, hs, q);
-        out += pad_left(std::to_string(q), index_width) + " " + pad_right(labels[static_cast<std::size_t>(q)], label_width);
+        out += pad_left(std::to_string(q), index_width) + " " +
+               pad_right(labels[static_cast<std::size_t>(q)], label_width);
         for (int k = 0; k <= q; ++k)
           out += " " + pad_left((k == best ? "*" : "") + fixed(r[static_cast<std::size_t>(k)], 3), cell_width);
         out += "\n";

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "tinygpt/error.h"
 #include "kernels.h"
 #include "thread_pool.h"
+#include "tinygpt/error.h"
 
 namespace tinygpt {
 
@@ -43,8 +43,14 @@ void attention(const kernels::Compute& run, State& s, const float* qkv, const fl
     const float* values = v_cache + h * head_stride;
     run.ops->attend_head(s.att.data() + t * uD + h * hd, q, keys, values, hd, pos + 1, hd, scale, scores);
     if (observer)
-      (*observer)(AttentionEvent{layer, h, pos, {scores, static_cast<std::size_t>(pos + 1)},
-                                 {q, static_cast<std::size_t>(hd)}, keys, values, hd});
+      (*observer)(AttentionEvent{layer,
+                                 h,
+                                 pos,
+                                 {scores, static_cast<std::size_t>(pos + 1)},
+                                 {q, static_cast<std::size_t>(hd)},
+                                 keys,
+                                 values,
+                                 hd});
   };
   // Below this many multiply-adds (scores and values), one thread is quicker.
   constexpr double kMinParallelWork = 1 << 14;
@@ -74,8 +80,9 @@ void check_finite(const Model& model, const float* v, int rows, int width, int p
   std::size_t i = 0;
   while (std::isfinite(v[i])) ++i;
   const std::string what = layer < 0 ? "logits" : "activations after layer " + std::to_string(layer);
-  throw_model_error(model.path + ": the " + what + " at position " + std::to_string(pos0 + static_cast<int>(i) / width) +
-                    " are not finite (" + (std::isnan(v[i]) ? "NaN" : "inf") + "): the weights overflow float32");
+  throw_model_error(model.path + ": the " + what + " at position " +
+                    std::to_string(pos0 + static_cast<int>(i) / width) + " are not finite (" +
+                    (std::isnan(v[i]) ? "NaN" : "inf") + "): the weights overflow float32");
 }
 
 }  // namespace
@@ -148,8 +155,8 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
   const int first = options.all_logits ? 0 : T - 1;
   const int rows = T - first;
   for (int t = first; t < T; ++t)
-    kernels::layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(), D,
-                        c.layer_norm_epsilon);
+    kernels::layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(),
+                        D, c.layer_norm_epsilon);
   grow(s.logits, static_cast<std::size_t>(rows) * V);
   kernels::linear(run, s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
   check_finite(model, s.logits.data(), rows, V, pos0 + first, -1);

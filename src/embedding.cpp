@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tinygpt/error.h"
 #include "kernels.h"
+#include "tinygpt/error.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -20,11 +20,11 @@ WordVector word_vector(const Model& model, std::string_view word) {
   } catch (const Error& e) {
     // Say which word: a similarity or an analogy brings several.
     if (e.kind() != ErrorKind::input) throw;
-    throw_input_error("\"" + w.word + "\": " + e.what() +
-                      (model.tokenizer.type() == TokenizerType::char_level && !model.tokenizer.unk_id() &&
-                               !utf8::first_invalid(word)
-                           ? " (the model has no unk_token)"
-                           : ""));
+    throw_input_error(
+        "\"" + w.word + "\": " + e.what() +
+        (model.tokenizer.type() == TokenizerType::char_level && !model.tokenizer.unk_id() && !utf8::first_invalid(word)
+             ? " (the model has no unk_token)"
+             : ""));
   }
   if (w.ids.empty()) throw_input_error("\"" + w.word + "\" encodes to no tokens");
   const Matrix& wte = model.weights.wte;
@@ -152,8 +152,9 @@ std::vector<AnalogyTerm> parse_analogy(std::string_view expr) {
     if (want_word) {
       if (is_op(p)) {
         const std::string op = sign > 0 ? "+" : "-";
-        throw_parameter_error("analogy", shown + (terms.empty() ? "starts with \"" + p.text + "\"; expected a word first"
-                                                                : "expected a word after \"" + op + "\""));
+        throw_parameter_error("analogy",
+                              shown + (terms.empty() ? "starts with \"" + p.text + "\"; expected a word first"
+                                                     : "expected a word after \"" + op + "\""));
       }
       if (p.text.empty()) throw_parameter_error("analogy", shown + "a quoted word is empty");
       terms.push_back({p.text, sign});

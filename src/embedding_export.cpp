@@ -3,9 +3,9 @@
 #include <charconv>
 #include <unordered_set>
 
+#include "embedding_format.h"
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
-#include "embedding_format.h"
 
 namespace tinygpt {
 

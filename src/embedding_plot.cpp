@@ -5,10 +5,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "tinygpt/embedding.h"
-#include "tinygpt/error.h"
 #include "embedding_format.h"
 #include "svg.h"
+#include "tinygpt/embedding.h"
+#include "tinygpt/error.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -47,10 +47,10 @@ Label place_label(double px, double py, double r, const std::string& text, doubl
     double dx, dy;
     const char* anchor;
   } spots[] = {
-      {gap, font * 0.33, "start"},           {-gap, font * 0.33, "end"},
-      {0, -gap - descent, "middle"},         {0, gap + ascent, "middle"},
-      {gap * 0.7, -gap * 0.7, "start"},      {gap * 0.7, gap * 0.7 + ascent, "start"},
-      {-gap * 0.7, -gap * 0.7, "end"},       {-gap * 0.7, gap * 0.7 + ascent, "end"},
+      {gap, font * 0.33, "start"},      {-gap, font * 0.33, "end"},
+      {0, -gap - descent, "middle"},    {0, gap + ascent, "middle"},
+      {gap * 0.7, -gap * 0.7, "start"}, {gap * 0.7, gap * 0.7 + ascent, "start"},
+      {-gap * 0.7, -gap * 0.7, "end"},  {-gap * 0.7, gap * 0.7 + ascent, "end"},
   };
   Label best{};
   double best_cost = std::numeric_limits<double>::infinity();
@@ -113,8 +113,9 @@ std::string map_svg(std::span<const MapPoint> points, const std::string& title, 
   const double aw = (area.x1 - area.x0) * (1 - 2 * pad), ah = (area.y1 - area.y0) * (1 - 2 * pad);
   const double rx = xmax - xmin, ry = ymax - ymin;
   double scale = 1;
-  if (rx > 0 || ry > 0) scale = std::min(rx > 0 ? aw / rx : std::numeric_limits<double>::infinity(),
-                                         ry > 0 ? ah / ry : std::numeric_limits<double>::infinity());
+  if (rx > 0 || ry > 0)
+    scale = std::min(rx > 0 ? aw / rx : std::numeric_limits<double>::infinity(),
+                     ry > 0 ? ah / ry : std::numeric_limits<double>::infinity());
   const double cx = (xmin + xmax) / 2, cy = (ymin + ymax) / 2;
   const double mx = (area.x0 + area.x1) / 2, my = (area.y0 + area.y1) / 2;
   auto page_x = [&](double x) { return mx + (x - cx) * scale; };
@@ -127,11 +128,12 @@ std::string map_svg(std::span<const MapPoint> points, const std::string& title, 
          "\">\n";
   out += "<title>" + escape(title) + "</title>\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-  out += "<text x=\"" + num(kLeft) + "\" y=\"30\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">" + escape(title) +
-         "</text>\n";
+  out += "<text x=\"" + num(kLeft) + "\" y=\"30\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">" +
+         escape(title) + "</text>\n";
   out += "<text x=\"" + num(kLeft) + "\" y=\"52\" font-size=\"12\" fill=\"#555\">" +
-         escape("PCA of token embeddings (rows of wte; a word of several tokens is the mean of its rows). "
-                "Both axes share one scale.") +
+         escape(
+             "PCA of token embeddings (rows of wte; a word of several tokens is the mean of its rows). "
+             "Both axes share one scale.") +
          "</text>\n";
   out += "<rect x=\"" + num(area.x0) + "\" y=\"" + num(area.y0) + "\" width=\"" + num(area.x1 - area.x0) +
          "\" height=\"" + num(area.y1 - area.y0) + "\" fill=\"none\" stroke=\"#ccc\"/>\n";
@@ -139,14 +141,19 @@ std::string map_svg(std::span<const MapPoint> points, const std::string& title, 
   // Axes through the origin, i.e. the mean of the points.
   const double ox = std::clamp(page_x(0), area.x0, area.x1), oy = std::clamp(page_y(0), area.y0, area.y1);
   out += "<g class=\"axes\" stroke=\"#bbb\" stroke-dasharray=\"4 4\">\n";
-  out += "<line x1=\"" + num(area.x0) + "\" y1=\"" + num(oy) + "\" x2=\"" + num(area.x1) + "\" y2=\"" + num(oy) + "\"/>\n";
-  out += "<line x1=\"" + num(ox) + "\" y1=\"" + num(area.y0) + "\" x2=\"" + num(ox) + "\" y2=\"" + num(area.y1) + "\"/>\n";
+  out +=
+      "<line x1=\"" + num(area.x0) + "\" y1=\"" + num(oy) + "\" x2=\"" + num(area.x1) + "\" y2=\"" + num(oy) + "\"/>\n";
+  out +=
+      "<line x1=\"" + num(ox) + "\" y1=\"" + num(area.y0) + "\" x2=\"" + num(ox) + "\" y2=\"" + num(area.y1) + "\"/>\n";
   out += "</g>\n";
-  out += "<text x=\"" + num(area.x1) + "\" y=\"" + num(area.y1 + 22) + "\" font-size=\"13\" fill=\"#444\" text-anchor=\"end\">" +
+  out += "<text x=\"" + num(area.x1) + "\" y=\"" + num(area.y1 + 22) +
+         "\" font-size=\"13\" fill=\"#444\" text-anchor=\"end\">" +
          escape("PC1 → (" + percent(explained[0]) + " of the variance)") + "</text>\n";
-  out += "<text x=\"" + num(area.x0 - 14) + "\" y=\"" + num(area.y0) + "\" font-size=\"13\" fill=\"#444\" text-anchor=\"end\" "
-         "transform=\"rotate(-90 " + num(area.x0 - 14) + " " + num(area.y0) + ")\">" +
-         escape("PC2 → (" + percent(explained[1]) + ")") + "</text>\n";
+  out += "<text x=\"" + num(area.x0 - 14) + "\" y=\"" + num(area.y0) +
+         "\" font-size=\"13\" fill=\"#444\" text-anchor=\"end\" "
+         "transform=\"rotate(-90 " +
+         num(area.x0 - 14) + " " + num(area.y0) + ")\">" + escape("PC2 → (" + percent(explained[1]) + ")") +
+         "</text>\n";
 
   const bool any_neighbors = std::any_of(points.begin(), points.end(), [](const MapPoint& p) { return p.neighbor; });
   if (any_neighbors) {
@@ -181,8 +188,8 @@ std::string map_svg(std::span<const MapPoint> points, const std::string& title, 
       const MapPoint& p = points[i];
       if (p.neighbor != (pass == 1)) continue;
       const double font = p.neighbor ? kNeighborFont : kWordFont;
-      labels[i] = place_label(page_x(p.x), page_y(p.y), p.neighbor ? kNeighborRadius : kWordRadius, p.label, font,
-                              taken, area);
+      labels[i] =
+          place_label(page_x(p.x), page_y(p.y), p.neighbor ? kNeighborRadius : kWordRadius, p.label, font, taken, area);
       taken.push_back(labels[i].box);
     }
   }

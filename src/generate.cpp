@@ -3,17 +3,20 @@
 #include <algorithm>
 #include <chrono>
 
+#include "thread_pool.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
-#include "thread_pool.h"
 
 namespace tinygpt {
 
 const char* to_string(StopReason r) {
   switch (r) {
-    case StopReason::eos: return "eos";
-    case StopReason::max_new_tokens: return "max_new_tokens";
-    case StopReason::context_full: return "context_full";
+    case StopReason::eos:
+      return "eos";
+    case StopReason::max_new_tokens:
+      return "max_new_tokens";
+    case StopReason::context_full:
+      return "context_full";
   }
   return "?";
 }
@@ -72,7 +75,8 @@ GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const
   if (params.max_new_tokens == 0) return r;  // max_new_tokens
 
   // The cache needs room for every token we feed back, not for the last one sampled.
-  State state = make_state(model.config, static_cast<int>(std::min<std::int64_t>(n_ctx, std::int64_t{n_prompt} + params.max_new_tokens)));
+  State state = make_state(
+      model.config, static_cast<int>(std::min<std::int64_t>(n_ctx, std::int64_t{n_prompt} + params.max_new_tokens)));
   const std::int32_t n_valid = model.tokenizer.size();
   const auto eos = model.tokenizer.eos_id();
   Rng rng(params.seed);

@@ -15,8 +15,8 @@ std::vector<int> resolve_indices(const std::vector<int>& wanted, int count, cons
   for (const int i : wanted) {
     if (i < 0 || i >= count)
       throw_parameter_error(noun, noun + " " + std::to_string(i) + " is out of range: the model has " +
-                                      std::to_string(count) + " " + noun + (count == 1 ? "" : "s") +
-                                      ", numbered 0.." + std::to_string(count - 1));
+                                      std::to_string(count) + " " + noun + (count == 1 ? "" : "s") + ", numbered 0.." +
+                                      std::to_string(count - 1));
     out.push_back(i);
   }
   std::sort(out.begin(), out.end());

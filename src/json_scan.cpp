@@ -54,8 +54,8 @@ std::string unknown_fields_warning(const std::string& where, const std::string& 
     names += (i ? ", " : "") + nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   if (keys.size() > kShown) names += " and " + std::to_string(keys.size() - kShown) + " more";
-  const std::string what = keys.size() == 1 ? "an unknown " + section + " field " : std::to_string(keys.size()) +
-                                                                                      " unknown " + section + " fields: ";
+  const std::string what = keys.size() == 1 ? "an unknown " + section + " field "
+                                            : std::to_string(keys.size()) + " unknown " + section + " fields: ";
   return where + ": ignoring " + what + names;
 }
 
@@ -101,14 +101,30 @@ std::string JsonScanner::read_string() {
     if (++pos_ >= text_.size()) fail("unterminated escape");
     const char e = text_[pos_++];
     switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         auto read4 = [&]() -> char32_t {
           if (pos_ + 4 > text_.size()) fail("truncated \\u escape");
@@ -134,7 +150,8 @@ std::string JsonScanner::read_string() {
         out += utf8::encode(cp);
         break;
       }
-      default: fail(std::string("bad escape '\\") + e + "'");
+      default:
+        fail(std::string("bad escape '\\") + e + "'");
     }
   }
   return out;
@@ -188,7 +205,8 @@ static bool magnitude_at_least_one(std::string_view num) {
   const std::size_t first = num.find_first_not_of("0.", i);
   if (first == std::string_view::npos || first >= e) return false;  // all zeros
   // Decimal exponent of the first significant digit: 1.5 -> 0, 15 -> 1, 0.015 -> -2.
-  std::int64_t lead = first < dot ? static_cast<std::int64_t>(dot - first) - 1 : -static_cast<std::int64_t>(first - dot);
+  std::int64_t lead =
+      first < dot ? static_cast<std::int64_t>(dot - first) - 1 : -static_cast<std::int64_t>(first - dot);
   std::int64_t exponent = 0;
   if (e < num.size()) {
     i = e + 1;
@@ -279,11 +297,20 @@ std::string_view JsonScanner::skip_value() {
       --depth_;
       break;
     }
-    case '"': read_string(); break;
-    case 't': skip_literal("true"); break;
-    case 'f': skip_literal("false"); break;
-    case 'n': skip_literal("null"); break;
-    case '\0': fail("a value was expected");
+    case '"':
+      read_string();
+      break;
+    case 't':
+      skip_literal("true");
+      break;
+    case 'f':
+      skip_literal("false");
+      break;
+    case 'n':
+      skip_literal("null");
+      break;
+    case '\0':
+      fail("a value was expected");
     default:
       if (number_span().empty()) fail(std::string("unexpected character '") + c + "'");
   }

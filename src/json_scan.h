@@ -32,7 +32,8 @@ class JsonScanner {
   JsonScanner(std::string_view text, std::string where) : text_(text), where_(std::move(where)) {}
 
   void skip_ws() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' || text_[pos_] == '\r'))
       ++pos_;
   }
   // Next non-space character, or '\0' at the end of the input.

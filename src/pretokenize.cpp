@@ -28,7 +28,9 @@ inline Char decode(std::string_view text, std::size_t pos) {
   if (b0 < 0x80) return {b0, 1};
   const std::size_t need = b0 < 0xC0 ? 0 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : b0 < 0xF8 ? 4 : 0;
   if (need == 0 || pos + need > text.size()) return {0xFFFD, 1};
-  const auto at = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(text[pos + k]) & 0x3F); };
+  const auto at = [&](std::size_t k) {
+    return static_cast<char32_t>(static_cast<unsigned char>(text[pos + k]) & 0x3F);
+  };
   if (b0 < 0xE0) return {(static_cast<char32_t>(b0 & 0x1F) << 6) | at(1), 2};
   if (b0 < 0xF0) return {(static_cast<char32_t>(b0 & 0x0F) << 12) | (at(1) << 6) | at(2), 3};
   return {(static_cast<char32_t>(b0 & 0x07) << 18) | (at(1) << 12) | (at(2) << 6) | at(3), 4};

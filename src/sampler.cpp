@@ -53,7 +53,8 @@ void validate(const SamplerParams& p) {
   if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
     throw_parameter_error("temperature",
                           "temperature must be a number >= 0 (0 is greedy), got " + shortest(p.temperature));
-  if (p.top_k < 0) throw_parameter_error("top_k", "top_k must be >= 0 (0 turns it off), got " + std::to_string(p.top_k));
+  if (p.top_k < 0)
+    throw_parameter_error("top_k", "top_k must be >= 0 (0 turns it off), got " + std::to_string(p.top_k));
   if (!(p.top_p > 0 && p.top_p <= 1))
     throw_parameter_error("top_p", "top_p must be in (0, 1] (1 turns it off), got " + shortest(p.top_p));
 }
@@ -69,7 +70,9 @@ std::vector<Candidate> filter(std::span<const float> logits, std::int32_t n_vali
   if (p.temperature == 0 || p.top_k == 1) return {{argmax(logits, n_valid), 1.0}};
   std::vector<Candidate> c(static_cast<std::size_t>(n_valid));
   for (std::int32_t i = 0; i < n_valid; ++i) c[static_cast<std::size_t>(i)] = {i, logits[static_cast<std::size_t>(i)]};
-  auto better = [](const Candidate& a, const Candidate& b) { return a.prob > b.prob || (a.prob == b.prob && a.id < b.id); };
+  auto better = [](const Candidate& a, const Candidate& b) {
+    return a.prob > b.prob || (a.prob == b.prob && a.id < b.id);
+  };
   const std::size_t k = p.top_k > 0 ? std::min<std::size_t>(static_cast<std::size_t>(p.top_k), c.size()) : c.size();
   std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(k), c.end(), better);
   c.resize(k);

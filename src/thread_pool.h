@@ -45,7 +45,8 @@ class ThreadPool {
       return;
     }
     using F = std::remove_reference_t<Fn>;
-    run(n_chunks, [](void* ctx, int chunk, int thread) { (*static_cast<F*>(ctx))(chunk, thread); },
+    run(
+        n_chunks, [](void* ctx, int chunk, int thread) { (*static_cast<F*>(ctx))(chunk, thread); },
         const_cast<void*>(static_cast<const void*>(&fn)));
   }
 
@@ -71,9 +72,9 @@ class ThreadPool {
   std::atomic<void*> ctx_{nullptr};
   std::atomic<int> n_chunks_{0};
   alignas(64) std::atomic<std::uint64_t> job_{0};
-  alignas(64) std::atomic<int> done_{0};              // chunks of the current job finished
+  alignas(64) std::atomic<int> done_{0};                  // chunks of the current job finished
   alignas(64) std::atomic<std::uint32_t> generation_{0};  // what idle workers sleep on
-  std::atomic<int> sleepers_{0};                      // workers asleep (skip the wake syscall when 0)
+  std::atomic<int> sleepers_{0};                          // workers asleep (skip the wake syscall when 0)
   std::atomic<bool> caller_sleeping_{false};
   std::atomic<bool> stop_{false};
 };

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "tinygpt/error.h"
 #include "pretokenize.h"
+#include "tinygpt/error.h"
 #include "utf8.h"
 
 namespace tinygpt {
@@ -163,8 +163,8 @@ std::string Tokenizer::piece(std::int32_t id) const {
   if (id < 0 || id >= size()) return "<pad " + std::to_string(id) + ">";
   // A special token's name is text from the model file too: it gets the same escapes, so
   // that one holding ESC, a newline or U+202E cannot drive the terminal or reorder a line.
-  const std::string bytes = is_special(id) ? utf8::sanitize(bytes_[static_cast<std::size_t>(id)])
-                                           : bytes_[static_cast<std::size_t>(id)];
+  const std::string bytes =
+      is_special(id) ? utf8::sanitize(bytes_[static_cast<std::size_t>(id)]) : bytes_[static_cast<std::size_t>(id)];
   std::string out;
   char buf[16];
   for (std::size_t i = 0; i < bytes.size();) {
@@ -177,10 +177,18 @@ std::string Tokenizer::piece(std::int32_t id) const {
     }
     const char32_t cp = utf8::decode_at(bytes, i);
     switch (cp) {
-      case U' ': out += "\xC2\xB7"; break;      // ·
-      case U'\n': out += "\xE2\x86\xB5"; break;  // ↵
-      case U'\t': out += "\xE2\x86\x92"; break;  // →
-      case U'\r': out += "\\r"; break;
+      case U' ':
+        out += "\xC2\xB7";
+        break;  // ·
+      case U'\n':
+        out += "\xE2\x86\xB5";
+        break;  // ↵
+      case U'\t':
+        out += "\xE2\x86\x92";
+        break;  // →
+      case U'\r':
+        out += "\\r";
+        break;
       default:
         if (cp < 0x20 || cp == 0x7F) {
           std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));

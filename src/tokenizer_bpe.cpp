@@ -22,10 +22,10 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "tinygpt/error.h"
 #include "input_file.h"
 #include "json_scan.h"
 #include "pretokenize.h"
+#include "tinygpt/error.h"
 #include "tinygpt/tokenizer.h"
 #include "utf8.h"
 
@@ -137,7 +137,7 @@ class MergeMap {
 struct BpeTables {
   std::array<std::int32_t, 256> byte_ids{};
   MergeMap merges;
-  std::vector<std::int32_t> merge_results;  // rank -> merged id
+  std::vector<std::int32_t> merge_results;     // rank -> merged id
   std::vector<std::uint32_t> byte_pair_ranks;  // [b1 * 256 + b2]: the rank of two byte tokens, a dense table
 
   // Appends the ids of one pre-token to `out`.
@@ -232,7 +232,7 @@ struct BpeTables {
       heap.pop();
       const std::int32_t right = next[c.pos];
       if (sym[c.pos] != c.left || right < 0 || sym[right] != c.right) continue;  // stale
-      if (prev[c.pos] == -2) continue;                                          // removed
+      if (prev[c.pos] == -2) continue;                                           // removed
       sym[c.pos] = merge_results[c.rank];
       next[c.pos] = next[right];
       if (next[right] >= 0) prev[next[right]] = c.pos;
@@ -262,12 +262,12 @@ VocabResult read_bpe_vocab(const nlohmann::json& vocab, const std::string& ctx) 
   r.index.reserve(n);
   std::vector<bool> seen(n, false);
   for (const auto& [token, value] : vocab.items()) {
-    if (!value.is_number_integer())
-      throw_model_error(ctx + ": the id of " + quote_token(token) + " is not an integer");
+    if (!value.is_number_integer()) throw_model_error(ctx + ": the id of " + quote_token(token) + " is not an integer");
     const auto id = value.get<std::int64_t>();
     if (id < 0 || static_cast<std::uint64_t>(id) >= n)
-      throw_model_error(ctx + ": id " + std::to_string(id) + " of " + quote_token(token) + " is out of range (ids must be 0.." +
-                        std::to_string(n - 1) + " for " + std::to_string(n) + " entries)");
+      throw_model_error(ctx + ": id " + std::to_string(id) + " of " + quote_token(token) +
+                        " is out of range (ids must be 0.." + std::to_string(n - 1) + " for " + std::to_string(n) +
+                        " entries)");
     if (seen[static_cast<std::size_t>(id)])
       throw_model_error(ctx + ": id " + std::to_string(id) + " is given to both " +
                         quote_token(r.written[static_cast<std::size_t>(id)]) + " and " + quote_token(token));
@@ -353,7 +353,9 @@ std::optional<std::pair<std::string, std::string>> split_merge(std::string_view 
 // vocabularies while refusing a wrong path such as /dev/zero.
 constexpr std::uint64_t kMaxVocabFileBytes = std::uint64_t{64} << 20;
 
-std::string read_whole_file(const std::string& path) { return read_input_file(path, kMaxVocabFileBytes, ErrorKind::model); }
+std::string read_whole_file(const std::string& path) {
+  return read_input_file(path, kMaxVocabFileBytes, ErrorKind::model);
+}
 
 }  // namespace
 
@@ -361,7 +363,8 @@ Tokenizer Tokenizer::bpe_from_json(const nlohmann::json& j, const std::string& w
   const auto vocab = j.find("vocab");
   if (vocab == j.end()) throw_model_error(where + ": tokenizer.vocab is missing");
   if (vocab->is_array())
-    throw_model_error(where + ": tokenizer.vocab must be an object {token: id} for a byte_bpe tokenizer (a list is for char)");
+    throw_model_error(where +
+                      ": tokenizer.vocab must be an object {token: id} for a byte_bpe tokenizer (a list is for char)");
   const auto merges = j.find("merges");
   if (merges == j.end() || !merges->is_array())
     throw_model_error(where + ": tokenizer.merges must be a list of \"a b\" strings for a byte_bpe tokenizer");
@@ -380,7 +383,9 @@ Tokenizer Tokenizer::bpe_from_json(const nlohmann::json& j, const std::string& w
     const std::string ctx = where + ": tokenizer.merges[" + std::to_string(i) + "]";
     if (!m.is_string()) throw_model_error(ctx + " is not a string");
     auto pair = split_merge(m.get_ref<const std::string&>());
-    if (!pair) throw_model_error(ctx + " " + quote_token(m.get_ref<const std::string&>()) + " is not two tokens separated by one space");
+    if (!pair)
+      throw_model_error(ctx + " " + quote_token(m.get_ref<const std::string&>()) +
+                        " is not two tokens separated by one space");
     pairs.push_back(std::move(*pair));
   }
   t.finish_bpe(std::move(v.written), std::move(pairs), where + ": tokenizer.vocab",
@@ -425,7 +430,8 @@ Tokenizer Tokenizer::from_gpt2_files(const std::string& encoder_json_path, const
       continue;
     }
     if (blank_at)
-      throw_model_error(vocab_bpe_path + ": line " + std::to_string(blank_at) + " is blank in the middle of the merges");
+      throw_model_error(vocab_bpe_path + ": line " + std::to_string(blank_at) +
+                        " is blank in the middle of the merges");
     auto pair = split_merge(line);
     if (!pair)
       throw_model_error(vocab_bpe_path + ": line " + std::to_string(line_no) + " " + quote_token(line) +

@@ -128,7 +128,8 @@ Trace trace_prediction(const Model& model, std::string_view text, const TraceOpt
   for (int t = 0; t < T; ++t) {
     const auto e = w.wte.row(ids[static_cast<std::size_t>(t)]);
     const auto p = w.wpe.row(t);
-    for (int i = 0; i < D; ++i) x[static_cast<std::size_t>(t * D + i)] = e[static_cast<std::size_t>(i)] + p[static_cast<std::size_t>(i)];
+    for (int i = 0; i < D; ++i)
+      x[static_cast<std::size_t>(t * D + i)] = e[static_cast<std::size_t>(i)] + p[static_cast<std::size_t>(i)];
   }
   tr.token_id = ids[static_cast<std::size_t>(P)];
   const auto token_row = w.wte.row(tr.token_id), position_row = w.wpe.row(P);

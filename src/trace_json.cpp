@@ -40,8 +40,13 @@ nlohmann::json candidates(const std::vector<TraceCandidate>& cs) {
 }
 
 nlohmann::json head_json(const TraceHead& h) {
-  return {{"head", h.head},         {"q", vec(h.q)},         {"k", vecs(h.k)},         {"v", vecs(h.v)},
-          {"scores", vec(h.scores)}, {"scale", float_value(h.scale)}, {"weights", vec(h.weights)},
+  return {{"head", h.head},
+          {"q", vec(h.q)},
+          {"k", vecs(h.k)},
+          {"v", vecs(h.v)},
+          {"scores", vec(h.scores)},
+          {"scale", float_value(h.scale)},
+          {"weights", vec(h.weights)},
           {"output", vec(h.output)}};
 }
 
@@ -90,17 +95,10 @@ nlohmann::json trace_json(const Trace& t) {
                              {"draw", s.greedy ? nlohmann::json(nullptr) : nlohmann::json(s.draw)},
                              {"chosen", {{"id", s.chosen.id}, {"token", s.chosen.text}}},
                              {"is_eos", s.is_eos}};
-  return {{"tokens", std::move(tokens)},
-          {"position", t.position},
-          {"n_layer", t.n_layer},
-          {"n_head", t.n_head},
-          {"head_dim", t.head_dim},
-          {"embedding", std::move(embedding)},
-          {"layers", std::move(layers)},
-          {"final_ln", vec(t.final_ln)},
-          {"top", tops(t.top, true)},
-          {"entropy", t.entropy},
-          {"sampling", std::move(sampling)}};
+  return {{"tokens", std::move(tokens)}, {"position", t.position},         {"n_layer", t.n_layer},
+          {"n_head", t.n_head},          {"head_dim", t.head_dim},         {"embedding", std::move(embedding)},
+          {"layers", std::move(layers)}, {"final_ln", vec(t.final_ln)},    {"top", tops(t.top, true)},
+          {"entropy", t.entropy},        {"sampling", std::move(sampling)}};
 }
 
 }  // namespace tinygpt

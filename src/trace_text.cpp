@@ -44,10 +44,12 @@ std::string embedding_section(const Trace& t) {
   const int P = t.position;
   const std::string id = std::to_string(t.token_id);
   const bool learned = t.positional == Positional::learned;
-  std::string s = "\n2. Embedding: one-hot(" + id + ") x wte picks row " + id + " of the embedding table; the position's vector is added\n";
+  std::string s = "\n2. Embedding: one-hot(" + id + ") x wte picks row " + id +
+                  " of the embedding table; the position's vector is added\n";
   s += line("wte[" + id + "]", brief(t.token_row));
   if (learned) {
-    s += line("wpe[" + std::to_string(P) + "]", brief(t.position_row) + "  (learned: row " + std::to_string(P) + " of wpe)");
+    s += line("wpe[" + std::to_string(P) + "]",
+              brief(t.position_row) + "  (learned: row " + std::to_string(P) + " of wpe)");
   } else {
     s += line("PE[" + std::to_string(P) + "]", brief(t.position_row));
     s += "    (sinusoidal: PE[" + std::to_string(P) + "][2i] = sin(" + std::to_string(P) + " / 10000^(2i/" +

@@ -14,9 +14,9 @@
 #include <set>
 
 #include "architecture.h"
-#include "tinygpt/error.h"
 #include "json_scan.h"
 #include "kernels.h"
+#include "tinygpt/error.h"
 
 namespace tinygpt {
 
@@ -57,7 +57,8 @@ class Base64 {
     for (; i < full; i += 4) {
       const int a = table_[in[i]], b = table_[in[i + 1]], c = table_[in[i + 2]], d = table_[in[i + 3]];
       if ((a | b | c | d) < 0) return first_bad(s, i);
-      const std::uint32_t v = (std::uint32_t(a) << 18) | (std::uint32_t(b) << 12) | (std::uint32_t(c) << 6) | std::uint32_t(d);
+      const std::uint32_t v =
+          (std::uint32_t(a) << 18) | (std::uint32_t(b) << 12) | (std::uint32_t(c) << 6) | std::uint32_t(d);
       out[0] = static_cast<unsigned char>(v >> 16);
       out[1] = static_cast<unsigned char>(v >> 8);
       out[2] = static_cast<unsigned char>(v);
@@ -133,7 +134,8 @@ Model Loader::run() {
   std::vector<std::string> unknown;  // warned about once the file is known to be ours
   auto check_format = [&] {
     if (!format_->is_string() || format_->get<std::string>() != "tiny-gpt")
-      throw_model_error(where_ + ": not a tiny-gpt weights file (format is " + format_->dump() + ", expected \"tiny-gpt\")");
+      throw_model_error(where_ + ": not a tiny-gpt weights file (format is " + format_->dump() +
+                        ", expected \"tiny-gpt\")");
   };
   auto check_version = [&] {
     if (!version_->is_number_integer() || version_->get<std::int64_t>() != 1)
@@ -247,17 +249,20 @@ void Loader::read_tensor(const std::string& name) {
   std::string dtype = "f32";
   std::set<std::string> fields;
   scan_.for_each_member(("tensor " + name).c_str(), [&](const std::string& key) {
-    if (!fields.insert(key).second) throw_model_error(where_ + ": tensor " + name + ": field \"" + key + "\" appears twice");
+    if (!fields.insert(key).second)
+      throw_model_error(where_ + ": tensor " + name + ": field \"" + key + "\" appears twice");
     if (key == "shape") {
       t.shape = read_shape(name);
       has_shape = true;
       if (has_values && element_count(t.shape) != t.data.size())
-        throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(t.data.size()) + " values but shape " +
-                          shape_text(t.shape) + " needs " + std::to_string(element_count(t.shape)));
+        throw_model_error(where_ + ": tensor " + name + ": data has " + std::to_string(t.data.size()) +
+                          " values but shape " + shape_text(t.shape) + " needs " +
+                          std::to_string(element_count(t.shape)));
     } else if (key == "dtype") {
       if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"dtype\" must be a string");
       dtype = scan_.read_string();
-      if (dtype != "f32") throw_model_error(where_ + ": tensor " + name + ": dtype \"" + dtype + "\" is not supported (only \"f32\")");
+      if (dtype != "f32")
+        throw_model_error(where_ + ": tensor " + name + ": dtype \"" + dtype + "\" is not supported (only \"f32\")");
     } else if (key == "data" || key == "b64") {
       if (has_values) throw_model_error(where_ + ": tensor " + name + " has both \"data\" and \"b64\"");
       has_values = true;
@@ -358,15 +363,17 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
   // without searching for the closing quote, which would be a second pass over the text.
   const std::uint64_t want = shape_known ? element_count(t.shape) : 0;
   std::string_view text;
-  const bool known_length =
-      shape_known && want <= limits_.max_parameters && want < (std::uint64_t{1} << 60) &&
-      scan_.read_raw_string_of(static_cast<std::size_t>((want * 4 + 2) / 3 * 4), text);
+  const bool known_length = shape_known && want <= limits_.max_parameters && want < (std::uint64_t{1} << 60) &&
+                            scan_.read_raw_string_of(static_cast<std::size_t>((want * 4 + 2) / 3 * 4), text);
   if (!known_length) text = scan_.read_raw_string();
   auto check_length = [&](std::string_view s) {
     const auto bytes = Base64::decoded_size(s);
-    if (!bytes) throw_model_error(where_ + ": tensor " + name + ": bad base64 (length " + std::to_string(s.size()) + " is not a multiple of 4)");
+    if (!bytes)
+      throw_model_error(where_ + ": tensor " + name + ": bad base64 (length " + std::to_string(s.size()) +
+                        " is not a multiple of 4)");
     if (*bytes % 4 != 0)
-      throw_model_error(where_ + ": tensor " + name + ": base64 decodes to " + std::to_string(*bytes) + " bytes, not whole float32 values");
+      throw_model_error(where_ + ": tensor " + name + ": base64 decodes to " + std::to_string(*bytes) +
+                        " bytes, not whole float32 values");
     const std::uint64_t n = *bytes / 4;
     if (shape_known && n != element_count(t.shape))
       throw_model_error(where_ + ": tensor " + name + ": b64 holds " + std::to_string(n) + " values but shape " +
@@ -403,11 +410,13 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
         const std::size_t end = all.find('"', at + 1);
         if (end != at + 1 + text.size()) check_length(all.substr(at + 1, end - at - 1));
       }
-      throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " + std::to_string(at + 1 + pos + bad));
+      throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " +
+                        std::to_string(at + 1 + pos + bad));
     }
     const std::size_t v0 = pos / 4 * 3 / 4, v1 = std::min<std::size_t>(count, (pos + piece.size()) / 4 * 3 / 4);
     std::uint32_t non_finite = 0;  // all-ones exponent: inf or NaN; branch-free so that it vectorises
-    for (std::size_t i = v0; i < v1; ++i) non_finite |= (std::bit_cast<std::uint32_t>(dest[i]) & 0x7f800000u) == 0x7f800000u;
+    for (std::size_t i = v0; i < v1; ++i)
+      non_finite |= (std::bit_cast<std::uint32_t>(dest[i]) & 0x7f800000u) == 0x7f800000u;
     if (non_finite) {
       for (std::size_t i = v0; i < v1; ++i)
         if (!std::isfinite(dest[i]))

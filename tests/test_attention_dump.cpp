@@ -11,8 +11,8 @@
 #include "helpers.h"
 #include "tinygpt/attention_dump.h"
 #include "tinygpt/error.h"
-#include "utf8.h"
 #include "tinygpt/load.h"
+#include "utf8.h"
 
 using namespace tinygpt;
 using namespace tinygpt::test;
@@ -197,7 +197,8 @@ TEST_CASE("attention-dump --json through the binary matches the reference", "[at
   }
 }
 
-TEST_CASE("attention-dump --layer/--head pick heads in the JSON and name the range when wrong", "[attention-dump][cli]") {
+TEST_CASE("attention-dump --layer/--head pick heads in the JSON and name the range when wrong",
+          "[attention-dump][cli]") {
   const auto golden = read_json(fixture("ref/gelu_3layer_4head.golden.json"))["runs"][1];
   const std::string base = "attention-dump " + quote(golden["prompt"]) + " -m " + model_arg("gelu_3layer_4head");
   const auto r = run_cli(base + " --layer 2 --head 1,3 --json");
@@ -207,7 +208,8 @@ TEST_CASE("attention-dump --layer/--head pick heads in the JSON and name the ran
   CHECK(j["heads"] == nlohmann::json::array({1, 3}));
   CHECK(j["n_layer"] == 3);
   CHECK(j["n_head"] == 4);
-  compare_json(j["attention"], nlohmann::json::array({nlohmann::json::array({golden["attention"][2][1], golden["attention"][2][3]})}));
+  compare_json(j["attention"],
+               nlohmann::json::array({nlohmann::json::array({golden["attention"][2][1], golden["attention"][2][3]})}));
 
   // The flag may come before the sentence without swallowing it.
   const auto before = run_cli("attention-dump --layer 0 --head 0 " + quote(golden["prompt"]) + " -m " +
@@ -216,8 +218,8 @@ TEST_CASE("attention-dump --layer/--head pick heads in the JSON and name the ran
   compare_json(nlohmann::json::parse(before.out)["attention"],
                nlohmann::json::array({nlohmann::json::array({golden["attention"][0][0]})}));
 
-  for (const auto& [flag, range] : {std::pair{"--layer 3", "0..2"}, std::pair{"--head 4", "0..3"},
-                                    std::pair{"--head -1", "0..3"}}) {
+  for (const auto& [flag, range] :
+       {std::pair{"--layer 3", "0..2"}, std::pair{"--head 4", "0..3"}, std::pair{"--head -1", "0..3"}}) {
     const auto bad = run_cli(base + " " + flag);
     INFO(flag << ": " << bad.err);
     CHECK(bad.exit_code == kExitUsage);
@@ -285,7 +287,8 @@ TEST_CASE("the table aligns CJK columns, marks each row's strongest key and ends
       }
       const int best = argmax(att[l][h][q], q);
       CHECK(marked == best);
-      summary += " " + names[static_cast<std::size_t>(q)].first + "\xE2\x86\x92" + names[static_cast<std::size_t>(best)].first;
+      summary +=
+          " " + names[static_cast<std::size_t>(q)].first + "\xE2\x86\x92" + names[static_cast<std::size_t>(best)].first;
     }
     CHECK(lines[i + 3 + static_cast<std::size_t>(T)] == summary);
     ++blocks;
@@ -298,12 +301,14 @@ TEST_CASE("the table aligns CJK columns, marks each row's strongest key and ends
   std::string want = "L1 H2:";
   const std::vector<std::string> pieces = {"<bos>", "早", "上", "好", "，", "A", "I"};
   for (int q = 0; q < T; ++q)
-    want += " " + pieces[static_cast<std::size_t>(q)] + "\xE2\x86\x92" + pieces[static_cast<std::size_t>(argmax(att[1][2][q], q))];
+    want += " " + pieces[static_cast<std::size_t>(q)] + "\xE2\x86\x92" +
+            pieces[static_cast<std::size_t>(argmax(att[1][2][q], q))];
   CHECK(s.out == want + "\n");
 }
 
 TEST_CASE("attention-dump --include-qkv gives the vectors to recompute every weight by hand", "[attention-dump][cli]") {
-  const auto r = run_cli("attention-dump 'what is this?' -m " + model_arg("gelu_3layer_4head") + " --json --include-qkv");
+  const auto r =
+      run_cli("attention-dump 'what is this?' -m " + model_arg("gelu_3layer_4head") + " --json --include-qkv");
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
   const int T = static_cast<int>(j["ids"].size()), hd = j["head_dim"];
@@ -329,7 +334,8 @@ TEST_CASE("attention-dump --include-qkv gives the vectors to recompute every wei
   CHECK(j["v"][2][3][0].size() == static_cast<std::size_t>(hd));
 }
 
-TEST_CASE("attention-dump -o writes the file only, atomically, in the format its extension names", "[attention-dump][cli][files]") {
+TEST_CASE("attention-dump -o writes the file only, atomically, in the format its extension names",
+          "[attention-dump][cli][files]") {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("tinygpt-attention-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -381,7 +387,8 @@ TEST_CASE("attention-dump -o writes the file only, atomically, in the format its
         for (int q = 0; q < T; ++q) {
           REQUIRE(data["attention"][l][h][q].size() == static_cast<std::size_t>(q + 1));  // the mask is implied
           for (int k = 0; k <= q; ++k)
-            REQUIRE(std::fabs(data["attention"][l][h][q][k].get<double>() - golden["attention"][l][h][q][k].get<double>()) < 1e-5);
+            REQUIRE(std::fabs(data["attention"][l][h][q][k].get<double>() -
+                              golden["attention"][l][h][q][k].get<double>()) < 1e-5);
         }
   }
   SECTION("csv: one row per cell") {
@@ -399,12 +406,13 @@ TEST_CASE("attention-dump -o writes the file only, atomically, in the format its
     const std::string npy = read_file((dir / "a.npy").string());
     REQUIRE(npy.size() > 10);
     CHECK(npy.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
-    const std::size_t header = static_cast<unsigned char>(npy[8]) | static_cast<std::size_t>(static_cast<unsigned char>(npy[9])) << 8;
+    const std::size_t header =
+        static_cast<unsigned char>(npy[8]) | static_cast<std::size_t>(static_cast<unsigned char>(npy[9])) << 8;
     CHECK((10 + header) % 64 == 0);
     const std::string dict = npy.substr(10, header);
     CHECK_THAT(dict, Contains("'descr': '<f4'") && Contains("'fortran_order': False"));
     CHECK_THAT(dict, Contains("'shape': (" + std::to_string(L) + ", " + std::to_string(H) + ", " + std::to_string(T) +
-                                  ", " + std::to_string(T) + ")"));
+                              ", " + std::to_string(T) + ")"));
     REQUIRE(npy.size() == 10 + header + cells * 4);
     std::size_t at = 10 + header;
     for (std::size_t l = 0; l < L; ++l)
@@ -422,7 +430,8 @@ TEST_CASE("attention-dump -o writes the file only, atomically, in the format its
     CHECK_THAT(r.err, Contains("missing/a.json"));
   }
   std::size_t stray = 0;
-  for (const auto& e : fs::directory_iterator(dir)) stray += e.path().filename().string().find(".tmp-") != std::string::npos;
+  for (const auto& e : fs::directory_iterator(dir))
+    stray += e.path().filename().string().find(".tmp-") != std::string::npos;
   CHECK(stray == 0);
   fs::remove_all(dir);
 }

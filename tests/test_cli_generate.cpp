@@ -47,7 +47,8 @@ TEST_CASE("generate --json greedy matches the reference, eos included", "[cli][g
 
 TEST_CASE("generate streams the prompt and the continuation, and says why it stopped", "[cli][generate]") {
   const auto g = golden_run("learned_tied_gelutanh", 1);  // stops on eos
-  const auto r = run_cli("generate -m " + model("learned_tied_gelutanh") + " " + quote(g["prompt"]) + " --temperature 0");
+  const auto r =
+      run_cli("generate -m " + model("learned_tied_gelutanh") + " " + quote(g["prompt"]) + " --temperature 0");
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == g["prompt"].get<std::string>() + g["greedy"]["text"].get<std::string>() + "\n");
   CHECK_THAT(r.err, Contains("stop: eos"));
@@ -63,7 +64,8 @@ TEST_CASE("generate stops when the context is full, also for a prompt that fills
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["stop_reason"] == "context_full");
   CHECK(j["ids"].empty());
-  const auto longer = run_cli("generate -m " + model("odd_single_layer") + " " + quote(full["prompt"].get<std::string>() + "a"));
+  const auto longer =
+      run_cli("generate -m " + model("odd_single_layer") + " " + quote(full["prompt"].get<std::string>() + "a"));
   CHECK(longer.exit_code == 1);
   CHECK_THAT(longer.err, Contains("9 tokens long but the model's context holds 8"));
   check_one_line_error(longer);
@@ -82,15 +84,18 @@ TEST_CASE("top-logprobs lists the K most likely tokens, best first", "[cli][gene
 }
 
 TEST_CASE("the same seed gives the same sample and top-k 1 is greedy at any temperature", "[cli][generate]") {
-  const std::string base = "generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 1.3 --top-k 0 --top-p 1";
+  const std::string base =
+      "generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 1.3 --top-k 0 --top-p 1";
   const auto a = run_cli(base + " --seed 7"), b = run_cli(base + " --seed 7"), c = run_cli(base + " --seed 8");
   REQUIRE(a.exit_code == 0);
   CHECK(nlohmann::json::parse(a.out)["ids"] == nlohmann::json::parse(b.out)["ids"]);
   CHECK(nlohmann::json::parse(a.out)["seed"] == 7);
   CHECK(nlohmann::json::parse(a.out)["ids"] != nlohmann::json::parse(c.out)["ids"]);
   const auto greedy = run_cli("generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 0");
-  const auto k1 = run_cli("generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 5 --top-k 1 --seed 3");
-  const auto p0 = run_cli("generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 5 --top-p 1e-9 --top-k 0 --seed 3");
+  const auto k1 =
+      run_cli("generate -m " + model("gelu_3layer_4head") + " '' -n 12 --json --temperature 5 --top-k 1 --seed 3");
+  const auto p0 = run_cli("generate -m " + model("gelu_3layer_4head") +
+                          " '' -n 12 --json --temperature 5 --top-p 1e-9 --top-k 0 --seed 3");
   CHECK(nlohmann::json::parse(k1.out)["ids"] == nlohmann::json::parse(greedy.out)["ids"]);
   CHECK(nlohmann::json::parse(p0.out)["ids"] == nlohmann::json::parse(greedy.out)["ids"]);
 }

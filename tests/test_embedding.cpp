@@ -85,8 +85,8 @@ RunResult svg_points(const std::string& path) {
   { std::ofstream(dir + "/check.py") << script; }
   RunResult r;
   const std::string out = dir + "/out", err = dir + "/err";
-  const int status = std::system(("/usr/bin/python3 " + quote(dir + "/check.py") + " " + quote(path) + " >" + out +
-                                  " 2>" + err).c_str());
+  const int status = std::system(
+      ("/usr/bin/python3 " + quote(dir + "/check.py") + " " + quote(path) + " >" + out + " 2>" + err).c_str());
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out);
   r.err = read_file(err);
@@ -116,7 +116,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-
 // A tiny byte-level BPE model: the 256 byte tokens (GPT-2's printable stand-ins), merges
 // that make " king" one token (so "king" stays four), <|endoftext|>; learned_tied_gelutanh's
 // blocks with a made-up wte of the right height.
@@ -144,7 +143,8 @@ std::string tiny_bpe_model() {
   const int d = j["config"]["n_embd"].get<int>();
   j["config"]["vocab_size"] = next;
   nlohmann::json data = nlohmann::json::array();
-  for (int i = 0; i < next * d; ++i) data.push_back(static_cast<double>(static_cast<float>(std::sin(0.7 * i + 0.1 * (i % 7)))));
+  for (int i = 0; i < next * d; ++i)
+    data.push_back(static_cast<double>(static_cast<float>(std::sin(0.7 * i + 0.1 * (i % 7)))));
   j["tensors"]["wte.weight"] = {{"shape", {next, d}}, {"data", data}};
   const std::string path = scratch("bpe") + "/tiny_bpe.model.json";
   std::ofstream(path) << j.dump();
@@ -215,7 +215,8 @@ TEST_CASE("cosine similarity of two words equals NumPy's", "[embed]") {
     const Model m = load_model(model_path(g));
     for (const auto& s : g["similarity"]) {
       INFO(name << ": " << s["a"] << " vs " << s["b"]);
-      const double c = cosine(word_vector(m, s["a"].get<std::string>()).mean, word_vector(m, s["b"].get<std::string>()).mean);
+      const double c =
+          cosine(word_vector(m, s["a"].get<std::string>()).mean, word_vector(m, s["b"].get<std::string>()).mean);
       CHECK(c == Approx(s["cosine"].get<double>()).margin(1e-6));
     }
   }
@@ -257,7 +258,8 @@ TEST_CASE("PCA equals NumPy's SVD (up to sign) and fixes the signs", "[embed][pc
     for (int a = 0; a < 2; ++a) {
       const auto& axis = got.axes[static_cast<std::size_t>(a)];
       // Our convention: the largest-magnitude component of each axis is positive.
-      const auto big = std::max_element(axis.begin(), axis.end(), [](double x, double y) { return std::abs(x) < std::abs(y); });
+      const auto big =
+          std::max_element(axis.begin(), axis.end(), [](double x, double y) { return std::abs(x) < std::abs(y); });
       CHECK(*big > 0);
       // Either sign of NumPy's axis may be ours (a near tie in |component| could flip it).
       double same = 0, flipped = 0;
@@ -321,7 +323,8 @@ TEST_CASE("a zero vector has cosine 0 with everything, and equal cosines rank by
   // The zero row scores 0 against e; a zero query scores 0 against everything, so its
   // "neighbours" are simply the lowest candidate ids.
   const auto all = nearest(table, e.mean, 1000, e.ids);
-  CHECK(std::find_if(all.begin(), all.end(), [](const Neighbor& n) { return n.id == 4 && n.cosine == 0.0; }) != all.end());
+  CHECK(std::find_if(all.begin(), all.end(), [](const Neighbor& n) { return n.id == 4 && n.cosine == 0.0; }) !=
+        all.end());
   const auto from_zero = nearest(table, zero.mean, 4, zero.ids);
   REQUIRE(from_zero.size() == 4);
   CHECK(from_zero[0].id == 2);  // ' ' (0 and 1 are <bos> and <eos>)
@@ -421,7 +424,8 @@ TEST_CASE("embed --json: ids, tokens, raw rows exactly, neighbours, similarity",
       CHECK_FALSE(j.contains("similarity"));
       CHECK_FALSE(j.contains("position"));
     }
-    const auto r = run_cli("embed " + quote(sim["a"]) + " " + model_arg(g) + " --similarity " + quote(sim["b"]) + " --json");
+    const auto r =
+        run_cli("embed " + quote(sim["a"]) + " " + model_arg(g) + " --similarity " + quote(sim["b"]) + " --json");
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
     CHECK(j["similarity"]["other"] == sim["b"]);
@@ -576,7 +580,8 @@ TEST_CASE("embed --plot writes well-formed SVG with one labelled point per word"
   const auto rows = lines(parsed2.out);
   const auto n_points = nlohmann::json::parse(r.out)["plot"]["points"].size();
   CHECK(rows.size() == n_points);
-  CHECK(std::count_if(rows.begin(), rows.end(), [](const std::string& s) { return s.rfind("word\t1\t", 0) == 0; }) == 3);
+  CHECK(std::count_if(rows.begin(), rows.end(), [](const std::string& s) { return s.rfind("word\t1\t", 0) == 0; }) ==
+        3);
   CHECK(std::find(rows.begin(), rows.end(), "word\t1\t<eos>") != rows.end());
   CHECK(std::find(rows.begin(), rows.end(), "word\t1\t<") != rows.end());
   CHECK(n_points > 3);
@@ -585,9 +590,15 @@ TEST_CASE("embed --plot writes well-formed SVG with one labelled point per word"
 
 TEST_CASE("the SVG check itself rejects broken XML", "[embed][svg]") {
   const std::string dir = scratch("broken");
-  { std::ofstream(dir + "/a.svg") << "<svg xmlns=\"http://www.w3.org/2000/svg\"><g class=\"point word\"><text>a & b</text></g></svg>"; }
+  {
+    std::ofstream(dir + "/a.svg")
+        << "<svg xmlns=\"http://www.w3.org/2000/svg\"><g class=\"point word\"><text>a & b</text></g></svg>";
+  }
   CHECK(svg_points(dir + "/a.svg").exit_code != 0);
-  { std::ofstream(dir + "/b.svg") << "<svg xmlns=\"http://www.w3.org/2000/svg\"><g class=\"point word\"><text>a</g></svg>"; }
+  {
+    std::ofstream(dir + "/b.svg")
+        << "<svg xmlns=\"http://www.w3.org/2000/svg\"><g class=\"point word\"><text>a</g></svg>";
+  }
   CHECK(svg_points(dir + "/b.svg").exit_code != 0);
 }
 
@@ -624,7 +635,9 @@ TEST_CASE("embed --export: Projector TSVs and word2vec text, exact floats", "[em
   for (int id = 0; id < n; ++id) {
     const auto cells = split(vec_rows[static_cast<std::size_t>(id)], '\t');
     REQUIRE(cells.size() == static_cast<std::size_t>(d));
-    for (int k = 0; k < d; ++k) CHECK(std::strtof(cells[static_cast<std::size_t>(k)].c_str(), nullptr) == m.weights.wte.row(id)[static_cast<std::size_t>(k)]);
+    for (int k = 0; k < d; ++k)
+      CHECK(std::strtof(cells[static_cast<std::size_t>(k)].c_str(), nullptr) ==
+            m.weights.wte.row(id)[static_cast<std::size_t>(k)]);
   }
   const auto meta = lines(read_file(dir + "/metadata.tsv"));
   REQUIRE(meta.size() == static_cast<std::size_t>(n));  // one column: no header row

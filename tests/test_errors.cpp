@@ -29,9 +29,9 @@
 
 #include "checkpoint_writer.h"
 #include "helpers.h"
-#include "tinygpt/error.h"
 #include "output_file.h"
 #include "thread_pool.h"
+#include "tinygpt/error.h"
 
 using namespace tinygpt::test;
 using Catch::Matchers::Contains;
@@ -81,7 +81,8 @@ class Scratch {
   std::set<std::string> entries(const std::string& sub = "") const {
     std::set<std::string> names;
     const fs::path base = sub.empty() ? dir_ : path(sub);
-    for (const auto& e : fs::recursive_directory_iterator(base)) names.insert(e.path().lexically_relative(base).string());
+    for (const auto& e : fs::recursive_directory_iterator(base))
+      names.insert(e.path().lexically_relative(base).string());
     return names;
   }
 
@@ -209,7 +210,8 @@ bool is_temporary(const std::string& name) { return name.find(".tmp-") != std::s
 
 TEST_CASE("errors: model file missing", "[errors]") {
   Scratch s;
-  check_error(run_cli(generate(s.path("nope.json"))), 1, {"cannot open model file", "nope.json", "No such file or directory"});
+  check_error(run_cli(generate(s.path("nope.json"))), 1,
+              {"cannot open model file", "nope.json", "No such file or directory"});
   // A bare name is looked up among the shipped models, and the message says where.
   check_error(run_cli(generate("no-such-model")), 1, {"model \"no-such-model\" not found", "looked in"});
 }
@@ -221,7 +223,8 @@ TEST_CASE("errors: model file unreadable", "[errors]") {
   Scratch s;
   const std::string path = s.file("model.json", base());
   ::chmod(path.c_str(), 0);
-  check_error(run_sh(::geteuid() == 0 ? kAsNobody : "", generate(path)), 1, {"cannot open model file", "Permission denied"});
+  check_error(run_sh(::geteuid() == 0 ? kAsNobody : "", generate(path)), 1,
+              {"cannot open model file", "Permission denied"});
 }
 
 TEST_CASE("errors: model path through a regular file", "[errors]") {
@@ -248,12 +251,14 @@ TEST_CASE("errors: model path is a device or a FIFO", "[errors]") {
 TEST_CASE("errors: model path is a dangling symlink or a symlink loop", "[errors]") {
   Scratch s;
   fs::create_symlink("gone.json", s.path("dangling.json"));
-  check_error(run_cli(generate(s.path("dangling.json"))), 1, {"dangling.json is a symbolic link to gone.json, which does not exist"});
+  check_error(run_cli(generate(s.path("dangling.json"))), 1,
+              {"dangling.json is a symbolic link to gone.json, which does not exist"});
   fs::create_symlink("loop-b.json", s.path("loop-a.json"));
   fs::create_symlink("loop-a.json", s.path("loop-b.json"));
   check_error(run_cli(generate(s.path("loop-a.json"))), 1, {"loop-a.json is a symbolic link in a loop"});
   // A bare name that is a broken link in the current directory is that link, not a shipped model.
-  check_error(run_sh("cd " + quote(s.path("")) + " &&", generate("dangling.json")), 1, {"is a symbolic link to gone.json"});
+  check_error(run_sh("cd " + quote(s.path("")) + " &&", generate("dangling.json")), 1,
+              {"is a symbolic link to gone.json"});
 }
 
 TEST_CASE("errors: a byte-order mark is refused in every file we read", "[errors]") {
@@ -262,11 +267,15 @@ TEST_CASE("errors: a byte-order mark is refused in every file we read", "[errors
   const std::string says = "starts with a byte-order mark (bytes EF BB BF)";
   Scratch s;
   check_error(run_cli(generate(s.file("model.json", "\xEF\xBB\xBF" + base()))), 1, {"model.json " + says});
-  const std::string enc = read_file(fixture("tokenizer/gpt2/encoder.json")), bpe = read_file(fixture("tokenizer/gpt2/vocab.bpe"));
-  const std::string enc_bom = s.file("encoder.json", "\xEF\xBB\xBF" + enc), bpe_bom = s.file("vocab.bpe", "\xEF\xBB\xBF" + bpe);
+  const std::string enc = read_file(fixture("tokenizer/gpt2/encoder.json")),
+                    bpe = read_file(fixture("tokenizer/gpt2/vocab.bpe"));
+  const std::string enc_bom = s.file("encoder.json", "\xEF\xBB\xBF" + enc),
+                    bpe_bom = s.file("vocab.bpe", "\xEF\xBB\xBF" + bpe);
   const std::string enc_ok = s.file("ok.json", enc), bpe_ok = s.file("ok.bpe", bpe);
-  check_error(run_cli("tokenize --vocab " + quote(enc_bom) + " --merges " + quote(bpe_ok) + " ab"), 1, {"encoder.json " + says});
-  check_error(run_cli("tokenize --vocab " + quote(enc_ok) + " --merges " + quote(bpe_bom) + " ab"), 1, {"vocab.bpe " + says});
+  check_error(run_cli("tokenize --vocab " + quote(enc_bom) + " --merges " + quote(bpe_ok) + " ab"), 1,
+              {"encoder.json " + says});
+  check_error(run_cli("tokenize --vocab " + quote(enc_ok) + " --merges " + quote(bpe_bom) + " ab"), 1,
+              {"vocab.bpe " + says});
   CHECK(run_cli("tokenize --vocab " + quote(enc_ok) + " --merges " + quote(bpe_ok) + " ab").exit_code == 0);
 }
 
@@ -303,19 +312,23 @@ TEST_CASE("errors: not JSON at all", "[errors]") {
 }
 
 TEST_CASE("errors: JSON that is not a model", "[errors]") {
-  check_model_error(R"({"name": "left-pad", "version": "1.3.0", "dependencies": {}})", {"not a tiny-gpt weights file (no \"format\" field)"});
+  check_model_error(R"({"name": "left-pad", "version": "1.3.0", "dependencies": {}})",
+                    {"not a tiny-gpt weights file (no \"format\" field)"});
   check_model_error("{}", {"not a tiny-gpt weights file"});
   check_model_error("[1, 2, 3]", {"a tiny-gpt weights file is a JSON object"});
   check_model_error("null", {"a tiny-gpt weights file is a JSON object"});
 }
 
 TEST_CASE("errors: wrong format", "[errors]") {
-  check_model_error(with(base(), R"("format": "tiny-gpt")", R"("format": "gguf")"), {"not a tiny-gpt weights file (format is \"gguf\""});
-  check_model_error(with(base(), R"("format": "tiny-gpt")", R"("format": 1)"), {"not a tiny-gpt weights file (format is 1"});
+  check_model_error(with(base(), R"("format": "tiny-gpt")", R"("format": "gguf")"),
+                    {"not a tiny-gpt weights file (format is \"gguf\""});
+  check_model_error(with(base(), R"("format": "tiny-gpt")", R"("format": 1)"),
+                    {"not a tiny-gpt weights file (format is 1"});
 }
 
 TEST_CASE("errors: unknown or missing version", "[errors]") {
-  check_model_error(with(base(), R"("version": 1)", R"("version": 2)"), {"unsupported version 2 (this build reads version 1)"});
+  check_model_error(with(base(), R"("version": 1)", R"("version": 2)"),
+                    {"unsupported version 2 (this build reads version 1)"});
   check_model_error(with(base(), R"("version": 1)", R"("version": "1")"), {"unsupported version \"1\""});
   check_model_error(with(base(), R"("version": 1)", R"("version": 1.5)"), {"unsupported version 1.5"});
   check_model_error(with(base(), " \"version\": 1,\n", ""), {"missing \"version\" (expected 1)"});
@@ -329,25 +342,31 @@ TEST_CASE("errors: missing config field or section", "[errors]") {
   check_model_error(text.substr(0, config) + text.substr(text.find('\n', config) + 1), {"missing \"config\""});
   const auto tok = text.find(" \"tokenizer\"");
   check_model_error(text.substr(0, tok) + text.substr(text.find('\n', tok) + 1), {"missing \"tokenizer\""});
-  check_model_error(with(base(), R"("vocab": ["<bos>", "<eos>", "a", "b", " "], )", ""), {"tokenizer.vocab must be a list"});
+  check_model_error(with(base(), R"("vocab": ["<bos>", "<eos>", "a", "b", " "], )", ""),
+                    {"tokenizer.vocab must be a list"});
   check_model_error(text.substr(0, text.find(",\n \"tensors\"")) + "\n}\n", {"missing tensor wte.weight"});
 }
 
 TEST_CASE("errors: wrongly typed config field", "[errors]") {
-  check_model_error(with(base(), R"("n_embd": 4)", R"("n_embd": "4")"), {"config.n_embd must be an integer, found \"4\""});
-  check_model_error(with(base(), R"("n_embd": 4)", R"("n_embd": 4.5)"), {"config.n_embd must be an integer, found 4.5"});
+  check_model_error(with(base(), R"("n_embd": 4)", R"("n_embd": "4")"),
+                    {"config.n_embd must be an integer, found \"4\""});
+  check_model_error(with(base(), R"("n_embd": 4)", R"("n_embd": 4.5)"),
+                    {"config.n_embd must be an integer, found 4.5"});
   check_model_error(with(base(), R"("n_embd": 4)", R"("n_embd": null)"), {"config.n_embd is missing"});
   check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "tie_word_embeddings": "yes"})"),
                     {"config.tie_word_embeddings must be true or false"});
   check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "positional": "rotary"})"),
                     {"config.positional = \"rotary\" is not one of \"learned\", \"sinusoidal\""});
-  check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "activation": 3})"), {"config.activation must be one of"});
+  check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "activation": 3})"),
+                    {"config.activation must be one of"});
   check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "layer_norm_epsilon": -1})"),
                     {"config.layer_norm_epsilon must be a positive number"});
   const std::string text = base();
   const auto config = text.find("\"config\": ") + 10;
-  check_model_error(text.substr(0, config) + "[]" + text.substr(text.find('}', config) + 1), {"\"config\" must be an object"});
-  check_model_error(with(base(), R"("type": "char")", R"("type": "sentencepiece")"), {"unknown tokenizer.type \"sentencepiece\""});
+  check_model_error(text.substr(0, config) + "[]" + text.substr(text.find('}', config) + 1),
+                    {"\"config\" must be an object"});
+  check_model_error(with(base(), R"("type": "char")", R"("type": "sentencepiece")"),
+                    {"unknown tokenizer.type \"sentencepiece\""});
 }
 
 TEST_CASE("errors: config values that do not fit float32", "[errors]") {
@@ -360,8 +379,10 @@ TEST_CASE("errors: config values that do not fit float32", "[errors]") {
 }
 
 TEST_CASE("errors: duplicate keys", "[errors]") {
-  check_model_error(with(base(), " \"version\": 1,\n", " \"version\": 1,\n \"version\": 1,\n"), {"top-level field \"version\" appears twice"});
-  check_model_error(with(base(), R"("n_head": 2)", R"("n_head": 2, "n_head": 1)"), {"\"config\" has the key \"n_head\" twice"});
+  check_model_error(with(base(), " \"version\": 1,\n", " \"version\": 1,\n \"version\": 1,\n"),
+                    {"top-level field \"version\" appears twice"});
+  check_model_error(with(base(), R"("n_head": 2)", R"("n_head": 2, "n_head": 1)"),
+                    {"\"config\" has the key \"n_head\" twice"});
   check_model_error(with(base(), R"("eos_token": "<eos>")", R"("eos_token": "<eos>", "eos_token": "a")"),
                     {"\"tokenizer\" has the key \"eos_token\" twice"});
   check_model_error(with(base(), R"("ln_f.bias": {"shape": [4], )", R"("ln_f.bias": {"shape": [4], "shape": [4], )"),
@@ -369,14 +390,19 @@ TEST_CASE("errors: duplicate keys", "[errors]") {
 }
 
 TEST_CASE("errors: zero or negative sizes", "[errors]") {
-  check_model_error(with(base(), R"("vocab_size": 5)", R"("vocab_size": 0)"), {"config.vocab_size = 0 is out of range"});
+  check_model_error(with(base(), R"("vocab_size": 5)", R"("vocab_size": 0)"),
+                    {"config.vocab_size = 0 is out of range"});
   check_model_error(with(base(), R"("n_head": 2)", R"("n_head": 0)"), {"config.n_head = 0 is out of range"});
   check_model_error(with(base(), R"("n_ctx": 6)", R"("n_ctx": -6)"), {"config.n_ctx = -6 is out of range"});
   check_model_error(with(base(), R"("n_inner": 4)", R"("n_inner": 0)"), {"config.n_inner = 0 is out of range"});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [0])"), {"tensor ln_f.bias: shape [0] must hold positive integers"});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [-4])"), {"must hold positive integers"});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [])"), {"must have 1 or 2 dimensions"});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [1, 1, 4])"), {"must have 1 or 2 dimensions"});
+  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [0])"),
+                    {"tensor ln_f.bias: shape [0] must hold positive integers"});
+  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [-4])"),
+                    {"must hold positive integers"});
+  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [])"),
+                    {"must have 1 or 2 dimensions"});
+  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [1, 1, 4])"),
+                    {"must have 1 or 2 dimensions"});
 }
 
 TEST_CASE("errors: absurd sizes refused before any allocation", "[errors]") {
@@ -392,15 +418,17 @@ TEST_CASE("errors: absurd sizes refused before any allocation", "[errors]") {
   check_error(run(with(base(), R"("n_layer": 1)", R"("n_layer": 2147483647)")), 1, {"larger than the limit"});
   check_error(run(with(base(), R"("n_layer": 1)", R"("n_layer": 18446744073709551615)")), 1,
               {"config.n_layer = 18446744073709551615 is out of range (must be 1 to 2147483647)"});
-  check_error(run(with(base(), R"("vocab_size": 5)", R"("vocab_size": 1e300)")), 1, {"config.vocab_size must be an integer"});
+  check_error(run(with(base(), R"("vocab_size": 5)", R"("vocab_size": 1e300)")), 1,
+              {"config.vocab_size must be an integer"});
   // Sinusoidal positions are computed from the config alone (n_ctx x n_embd, 2.4 GB here):
   // a file that lacks the tensors to back that config must be refused before the table is built.
   const int D = 9128;
   std::string wte = "[";
   for (int i = 0; i < 5 * D; ++i) wte += i ? ",0" : "0";
   wte += "]";
-  std::string big = with(base(), R"("n_ctx": 6, "n_embd": 4, "n_head": 2, "n_layer": 1, "n_inner": 4})",
-                         R"("n_ctx": 65536, "n_embd": 9128, "n_head": 1, "n_layer": 1, "n_inner": 4, "positional": "sinusoidal"})");
+  std::string big =
+      with(base(), R"("n_ctx": 6, "n_embd": 4, "n_head": 2, "n_layer": 1, "n_inner": 4})",
+           R"("n_ctx": 65536, "n_embd": 9128, "n_head": 1, "n_layer": 1, "n_inner": 4, "positional": "sinusoidal"})");
   const auto wte_at = big.find("\"wte.weight\"");
   big = big.substr(0, wte_at) + "\"wte.weight\": {\"shape\": [5, 9128], \"data\": " + wte + "}}}\n";
   check_error(run(big), 1, {"missing tensor h.0.ln_1.weight"});
@@ -412,10 +440,12 @@ TEST_CASE("errors: a shape claiming more values than the file holds", "[errors]"
   // 960 million floats (3.8 GB) claimed, two given: refused without reserving room for the claim.
   const std::string claim = R"("zz": {"shape": [60000, 16000], "data": [1, 2]},
   "ln_f.bias")";
-  check_error(run(with(base(), "\"ln_f.bias\"", claim)), 1, {"tensor zz: data has 2 values but shape [60000, 16000] needs 960000000"});
+  check_error(run(with(base(), "\"ln_f.bias\"", claim)), 1,
+              {"tensor zz: data has 2 values but shape [60000, 16000] needs 960000000"});
   const std::string b64 = R"("zz": {"shape": [60000, 16000], "b64": "AAAAAAAAAAA="},
   "ln_f.bias")";
-  check_error(run(with(base(), "\"ln_f.bias\"", b64)), 1, {"tensor zz: b64 holds 2 values but shape [60000, 16000] needs 960000000"});
+  check_error(run(with(base(), "\"ln_f.bias\"", b64)), 1,
+              {"tensor zz: b64 holds 2 values but shape [60000, 16000] needs 960000000"});
   // Over the parameter limit outright: refused at the shape.
   check_error(run(with(base(), "\"ln_f.bias\"", with(claim, "[60000, 16000]", "[2000000000, 2000000000]"))), 1,
               {"shape [2000000000, 2000000000] exceeds the limit of 1000000000 parameters"});
@@ -424,40 +454,49 @@ TEST_CASE("errors: a shape claiming more values than the file holds", "[errors]"
 }
 
 TEST_CASE("errors: n_embd not divisible by n_head", "[errors]") {
-  check_model_error(with(base(), R"("n_head": 2)", R"("n_head": 3)"), {"config.n_embd = 4 is not divisible by config.n_head = 3"});
+  check_model_error(with(base(), R"("n_head": 2)", R"("n_head": 3)"),
+                    {"config.n_embd = 4 is not divisible by config.n_head = 3"});
 }
 
 TEST_CASE("errors: missing tensor", "[errors]") {
   const std::string text = base();
   const auto at = text.find("  \"ln_f.bias\"");
   check_model_error(text.substr(0, at - 2) + "\n }\n}\n", {"missing tensor ln_f.bias (shape [4])"});
-  check_model_error(with(base(), R"("h.0.attn.c_proj.bias")", R"("h.0.attn.c_proj.biass")"), {"missing tensor h.0.attn.c_proj.bias"});
+  check_model_error(with(base(), R"("h.0.attn.c_proj.bias")", R"("h.0.attn.c_proj.biass")"),
+                    {"missing tensor h.0.attn.c_proj.bias"});
 }
 
 TEST_CASE("errors: duplicate tensor", "[errors]") {
-  check_model_error(with(base(), "  \"ln_f.bias\"", "  \"ln_f.bias\": {\"shape\": [4], \"data\": [0, 0, 0, 0]},\n  \"ln_f.bias\""),
-                    {"tensor ln_f.bias appears twice"});
+  check_model_error(
+      with(base(), "  \"ln_f.bias\"", "  \"ln_f.bias\": {\"shape\": [4], \"data\": [0, 0, 0, 0]},\n  \"ln_f.bias\""),
+      {"tensor ln_f.bias appears twice"});
 }
 
 TEST_CASE("errors: unknown tensor, or one the config does not call for", "[errors]") {
   const std::string bias = R"({"shape": [4], "data": [0, 0, 0, 0]})";
   check_model_error(with(base(), "  \"ln_f.bias\"", "  \"h.1.ln_1.bias\": " + bias + ",\n  \"ln_f.bias\""),
                     {"unknown tensor h.1.ln_1.bias (the config does not call for it)"});
-  check_model_error(with(base(), "  \"ln_f.bias\"", "  \"lm_head.weight\": {\"shape\": [5, 4], \"data\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},\n  \"ln_f.bias\""),
+  check_model_error(with(base(), "  \"ln_f.bias\"",
+                         "  \"lm_head.weight\": {\"shape\": [5, 4], \"data\": "
+                         "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},\n  \"ln_f.bias\""),
                     {"tensor lm_head.weight is present but config.tie_word_embeddings is true"});
   check_model_error(with(base(), R"("n_inner": 4})", R"("n_inner": 4, "positional": "sinusoidal"})"),
                     {"tensor wpe.weight is present but config.positional is \"sinusoidal\""});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4], "data")", R"("ln_f.bias": {"shape": [4], "scale": 1, "data")"),
-                    {"tensor ln_f.bias: unknown field \"scale\""});
-  check_model_error(with(base(), R"("dtype": "f32")", R"("dtype": "f16")"), {"tensor wpe.weight: dtype \"f16\" is not supported"});
+  check_model_error(
+      with(base(), R"("ln_f.bias": {"shape": [4], "data")", R"("ln_f.bias": {"shape": [4], "scale": 1, "data")"),
+      {"tensor ln_f.bias: unknown field \"scale\""});
+  check_model_error(with(base(), R"("dtype": "f32")", R"("dtype": "f16")"),
+                    {"tensor wpe.weight: dtype \"f16\" is not supported"});
 }
 
 TEST_CASE("errors: wrongly shaped tensor", "[errors]") {
   check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": [2, 2])"),
                     {"wrong shape for ln_f.bias: got [2, 2], expected [4]"});
-  check_model_error(with(base(), R"("h.0.attn.c_attn.weight": {"shape": [4, 12])", R"("h.0.attn.c_attn.weight": {"shape": [12, 4])"),
-                    {"wrong shape for h.0.attn.c_attn.weight: got [12, 4], expected [4, 12]"});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": "4")"), {"\"shape\" must be a list of integers"});
+  check_model_error(
+      with(base(), R"("h.0.attn.c_attn.weight": {"shape": [4, 12])", R"("h.0.attn.c_attn.weight": {"shape": [12, 4])"),
+      {"wrong shape for h.0.attn.c_attn.weight: got [12, 4], expected [4, 12]"});
+  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4])", R"("ln_f.bias": {"shape": "4")"),
+                    {"\"shape\" must be a list of integers"});
 }
 
 TEST_CASE("errors: data shorter or longer than the shape", "[errors]") {
@@ -469,13 +508,16 @@ TEST_CASE("errors: data shorter or longer than the shape", "[errors]") {
   check_model_error(with(base(), R"("ln_f.bias": {"shape": [4], "data": [0.2, 0.35, -0.35, -0.2]})",
                          R"("ln_f.bias": {"data": [0.2, 0.35, -0.35], "shape": [4]})"),
                     {"tensor ln_f.bias: data has 3 values but shape [4] needs 4"});
-  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4], "data": [0.2, 0.35, -0.35, -0.2]})", R"("ln_f.bias": {"shape": [4]})"),
+  check_model_error(with(base(), R"("ln_f.bias": {"shape": [4], "data": [0.2, 0.35, -0.35, -0.2]})",
+                         R"("ln_f.bias": {"shape": [4]})"),
                     {"tensor ln_f.bias has neither \"data\" nor \"b64\""});
 }
 
 TEST_CASE("errors: NaN, Infinity, strings or nested arrays in data", "[errors]") {
   const std::string at = R"("ln_f.bias": {"shape": [4], "data": [0.2)";
-  auto first_value = [&](const std::string& v) { return with(base(), at, R"("ln_f.bias": {"shape": [4], "data": [)" + v); };
+  auto first_value = [&](const std::string& v) {
+    return with(base(), at, R"("ln_f.bias": {"shape": [4], "data": [)" + v);
+  };
   for (const char* v : {"NaN", "Infinity", "-Infinity", "nan", "inf"})
     check_model_error(first_value(v), {"tensor ln_f.bias data[0] is not finite"});
   check_model_error(first_value("1e39"), {"tensor ln_f.bias data[0] = 1e39 is too large for float32"});
@@ -490,7 +532,9 @@ TEST_CASE("errors: NaN, Infinity, strings or nested arrays in data", "[errors]")
 TEST_CASE("errors: tensor values beyond the range of a double", "[errors]") {
   // 1e309 and -1e99999 overflow a double too: they were once read as 0.
   const std::string at = R"("ln_f.bias": {"shape": [4], "data": [0.2)";
-  auto first_value = [&](const std::string& v) { return with(base(), at, R"("ln_f.bias": {"shape": [4], "data": [)" + v); };
+  auto first_value = [&](const std::string& v) {
+    return with(base(), at, R"("ln_f.bias": {"shape": [4], "data": [)" + v);
+  };
   check_model_error(first_value("1e309"), {"tensor ln_f.bias data[0] = 1e309 is too large for float32"});
   check_model_error(first_value("-1e99999"), {"tensor ln_f.bias data[0] = -1e99999 is too large for float32"});
   check_model_error(first_value("0.001e99999999999999999999"), {"is too large for float32"});
@@ -508,54 +552,70 @@ TEST_CASE("errors: bad base64", "[errors]") {
   const auto end = text.find('"', start);
   const std::string b64 = text.substr(start, end - start);
   auto with_b64 = [&](const std::string& s) { return text.substr(0, start) + s + text.substr(end); };
-  check_model_error(with_b64(b64.substr(0, 5) + "*" + b64.substr(6)), {"tensor wpe.weight: bad base64 character at byte"});
-  check_model_error(with_b64(b64.substr(0, b64.size() - 1)), {"tensor wpe.weight: bad base64 (length 127 is not a multiple of 4)"});
-  check_model_error(with_b64(b64.substr(0, b64.size() - 4) + "AAA="), {"base64 decodes to 95 bytes, not whole float32 values"});
+  check_model_error(with_b64(b64.substr(0, 5) + "*" + b64.substr(6)),
+                    {"tensor wpe.weight: bad base64 character at byte"});
+  check_model_error(with_b64(b64.substr(0, b64.size() - 1)),
+                    {"tensor wpe.weight: bad base64 (length 127 is not a multiple of 4)"});
+  check_model_error(with_b64(b64.substr(0, b64.size() - 4) + "AAA="),
+                    {"base64 decodes to 95 bytes, not whole float32 values"});
   check_model_error(with_b64(b64.substr(0, 4) + "\\u0041" + b64.substr(10)), {"bad base64 character"});
   check_model_error(with_b64("AADAfw" + b64.substr(6)), {"tensor wpe.weight: value 0 is not finite"});  // a NaN
   check_model_error(with_b64("AACAfw" + b64.substr(6)), {"tensor wpe.weight: value 0 is not finite"});  // +Infinity
-  check_model_error(text.substr(0, start - 1) + "17" + text.substr(end + 1), {"tensor wpe.weight: \"b64\" must be a string"});
-  check_model_error(with(text, R"([0.2, 0.35, -0.35, -0.2]})", R"([0.2, 0.35, -0.35, -0.2], "b64": "AAAAAAAAAAAAAAAAAAAAAA=="})"),
-                    {"tensor ln_f.bias has both \"data\" and \"b64\""});
+  check_model_error(text.substr(0, start - 1) + "17" + text.substr(end + 1),
+                    {"tensor wpe.weight: \"b64\" must be a string"});
+  check_model_error(
+      with(text, R"([0.2, 0.35, -0.35, -0.2]})", R"([0.2, 0.35, -0.35, -0.2], "b64": "AAAAAAAAAAAAAAAAAAAAAA=="})"),
+      {"tensor ln_f.bias has both \"data\" and \"b64\""});
 }
 
 TEST_CASE("errors: tokenizer vocabulary disagreeing with vocab_size", "[errors]") {
-  check_model_error(with(base(), R"("vocab_size": 5)", R"("vocab_size": 4)"), {"the tokenizer has 5 entries but config.vocab_size is 4"});
+  check_model_error(with(base(), R"("vocab_size": 5)", R"("vocab_size": 4)"),
+                    {"the tokenizer has 5 entries but config.vocab_size is 4"});
   check_model_error(with(base_bpe(), R"("vocab_size": 259)", R"("vocab_size": 258)"),
                     {"the tokenizer has 259 entries but config.vocab_size is 258"});
 }
 
 TEST_CASE("errors: duplicate vocabulary entries", "[errors]") {
   check_model_error(with(base(), R"("a", "b")", R"("a", "a")"), {"tokenizer.vocab has \"a\" twice (ids 2 and 3)"});
-  check_model_error(with(base_bpe(), R"("ab": 256)", R"("ab": 256, "ab": 257)"), {"\"tokenizer\" has the key \"ab\" twice"});
+  check_model_error(with(base_bpe(), R"("ab": 256)", R"("ab": 256, "ab": 257)"),
+                    {"\"tokenizer\" has the key \"ab\" twice"});
   check_model_error(with(base_bpe(), R"("ab": 256)", R"("ab": 255)"), {"tokenizer.vocab: id 255 is given to both"});
-  check_model_error(with(base_bpe(), "\"a b\", \"\xC4\xA0 a\"", "\"a b\", \"a b\""), {"tokenizer.merges[1]: the pair \"a b\" is listed twice"});
+  check_model_error(with(base_bpe(), "\"a b\", \"\xC4\xA0 a\"", "\"a b\", \"a b\""),
+                    {"tokenizer.merges[1]: the pair \"a b\" is listed twice"});
 }
 
 TEST_CASE("errors: merges naming unknown tokens", "[errors]") {
-  check_model_error(with(base_bpe(), R"("a b")", R"("a zz")"), {"tokenizer.merges[0]: token \"zz\" is not in the vocabulary"});
-  check_model_error(with(base_bpe(), R"("a b")", R"("b a")"), {"tokenizer.merges[0]: the merged token \"ba\" is not in the vocabulary"});
-  check_model_error(with(base_bpe(), R"("a b")", R"("a b c")"), {"tokenizer.merges[0] \"a b c\" is not two tokens separated by one space"});
+  check_model_error(with(base_bpe(), R"("a b")", R"("a zz")"),
+                    {"tokenizer.merges[0]: token \"zz\" is not in the vocabulary"});
+  check_model_error(with(base_bpe(), R"("a b")", R"("b a")"),
+                    {"tokenizer.merges[0]: the merged token \"ba\" is not in the vocabulary"});
+  check_model_error(with(base_bpe(), R"("a b")", R"("a b c")"),
+                    {"tokenizer.merges[0] \"a b c\" is not two tokens separated by one space"});
   check_model_error(with(base_bpe(), R"("a b")", R"(7)"), {"tokenizer.merges[0] is not a string"});
   check_model_error(with(base_bpe(), R"("a b")", R"("<|endoftext|> a")"), {"is a special token"});
 }
 
 TEST_CASE("errors: bos, eos or unk naming tokens that do not exist", "[errors]") {
-  check_model_error(with(base(), R"("bos_token": "<bos>")", R"("bos_token": "<s>")"), {"tokenizer.bos_token \"<s>\" is not in the vocabulary"});
-  check_model_error(with(base(), R"("eos_token": "<eos>")", R"("eos_token": "</s>")"), {"tokenizer.eos_token \"</s>\" is not in the vocabulary"});
+  check_model_error(with(base(), R"("bos_token": "<bos>")", R"("bos_token": "<s>")"),
+                    {"tokenizer.bos_token \"<s>\" is not in the vocabulary"});
+  check_model_error(with(base(), R"("eos_token": "<eos>")", R"("eos_token": "</s>")"),
+                    {"tokenizer.eos_token \"</s>\" is not in the vocabulary"});
   check_model_error(with(base(), R"("eos_token": "<eos>")", R"("eos_token": "<eos>", "unk_token": "<unk>")"),
                     {"tokenizer.unk_token \"<unk>\" is not in the vocabulary"});
-  check_model_error(with(base(), R"("eos_token": "<eos>")", R"("eos_token": 1)"), {"tokenizer.eos_token must be a string"});
+  check_model_error(with(base(), R"("eos_token": "<eos>")", R"("eos_token": 1)"),
+                    {"tokenizer.eos_token must be a string"});
   check_model_error(with(base_bpe(), R"("bos_token": "<|endoftext|>")", R"("bos_token": "<s>")"),
                     {"tokenizer.bos_token \"<s>\" is not in the vocabulary"});
 }
 
 TEST_CASE("errors: other tokenizer mistakes", "[errors]") {
-  check_model_error(with(base(), R"("a", "b")", R"("a", "bb")"), {"tokenizer.vocab[3] \"bb\" is more than one character"});
+  check_model_error(with(base(), R"("a", "b")", R"("a", "bb")"),
+                    {"tokenizer.vocab[3] \"bb\" is more than one character"});
   check_model_error(with(base(), R"("a", "b")", R"("a", "")"), {"tokenizer.vocab[3] is empty"});
   check_model_error(with(base(), R"("a", "b")", R"("a", 7)"), {"tokenizer.vocab[3] is not a string"});
-  check_model_error(with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")", "[]"),
-                    {"tokenizer.vocab is empty"});
+  check_model_error(
+      with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")", "[]"),
+      {"tokenizer.vocab is empty"});
   check_model_error(with(base_bpe(), R"("!": 0, )", R"("!!": 0, )"), {"lacks the byte token \"!\""});
   check_model_error(with(base_bpe(), R"("type": "byte_bpe", )", R"("type": "byte_bpe", "unk_token": "ab", )"),
                     {"tokenizer.unk_token is only for char tokenizers"});
@@ -567,13 +627,13 @@ TEST_CASE("errors: special-token names with control characters are shown escaped
   Scratch s;
   const std::string name = R"(<b\u001b[31m\u202e\n>)";
   const std::string m = quote(s.file("model.json", with(with(base(), R"(["<bos>", )", "[\"" + name + "\", "),
-                                                          R"("bos_token": "<bos>")", "\"bos_token\": \"" + name + "\"")));
+                                                        R"("bos_token": "<bos>")", "\"bos_token\": \"" + name + "\"")));
   for (const char* flags : {"", " --summary"}) {
     const auto r = run_cli("attention-dump -m " + m + " ab" + flags);
     INFO(flags << "\n" << r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find('\x1b') == std::string::npos);
-    CHECK(r.out.find("\xE2\x80\xAE") == std::string::npos);  // U+202E
+    CHECK(r.out.find("\xE2\x80\xAE") == std::string::npos);           // U+202E
     CHECK_THAT(r.out, Contains("<b\\x1B[31m[U+202E]\xE2\x86\xB5>"));  // ESC as \x1B, the newline as ↵
   }
 }
@@ -597,13 +657,16 @@ TEST_CASE("errors: unknown fields give one warning line", "[errors]") {
   const auto r1 = run_cli(generate(m1));
   CHECK(r1.exit_code == 0);
   REQUIRE(warnings(r1.err).size() == 1);
-  CHECK_THAT(warnings(r1.err)[0], Contains("ignoring 1000 unknown top-level fields: \"extra0\", \"extra1\", \"extra2\" and 997 more"));
-  const auto r2 = run_cli(generate(s.file("config.json", with(base(), R"("n_inner": 4})", R"("n_inner": 4)" + config + "}"))));
+  CHECK_THAT(warnings(r1.err)[0],
+             Contains("ignoring 1000 unknown top-level fields: \"extra0\", \"extra1\", \"extra2\" and 997 more"));
+  const auto r2 =
+      run_cli(generate(s.file("config.json", with(base(), R"("n_inner": 4})", R"("n_inner": 4)" + config + "}"))));
   CHECK(r2.exit_code == 0);
   REQUIRE(warnings(r2.err).size() == 1);
   CHECK_THAT(warnings(r2.err)[0], Contains("ignoring 1000 unknown config fields"));
   // The tokenizer's, and a name holding ESC shown escaped.
-  const auto r3 = run_cli(generate(s.file("tok.json", with(base(), R"("type": "char")", R"("type": "char", "lower\u001bcase": true)"))));
+  const auto r3 = run_cli(
+      generate(s.file("tok.json", with(base(), R"("type": "char")", R"("type": "char", "lower\u001bcase": true)"))));
   CHECK(r3.exit_code == 0);
   REQUIRE(warnings(r3.err).size() == 1);
   CHECK_THAT(warnings(r3.err)[0], Contains("ignoring an unknown tokenizer field \"lower\\u001bcase\""));
@@ -627,8 +690,9 @@ TEST_CASE("errors: a model over the limits, and the flags that raise them", "[er
   // A long-context model (sinusoidal, so the file stays small) needs --max-ctx raised.
   const std::string text = base();
   const auto wpe = text.find("  \"wpe.weight\"");
-  const std::string long_ctx = with(with(text.substr(0, wpe) + text.substr(text.find('\n', wpe) + 1), R"("n_ctx": 6)", R"("n_ctx": 100000)"),
-                                    R"("n_inner": 4})", R"("n_inner": 4, "positional": "sinusoidal"})");
+  const std::string long_ctx =
+      with(with(text.substr(0, wpe) + text.substr(text.find('\n', wpe) + 1), R"("n_ctx": 6)", R"("n_ctx": 100000)"),
+           R"("n_inner": 4})", R"("n_inner": 4, "positional": "sinusoidal"})");
   const std::string lm = s.file("long.json", long_ctx);
   check_error(run_cli(generate(lm)), 1, {"config.n_ctx = 100000 exceeds the limit of 65536 (raise it with --max-ctx)"});
   const auto ok = run_cli(generate(lm) + " --max-ctx 100000");
@@ -773,7 +837,8 @@ TEST_CASE("errors: checkpoint tokenizer.json tiny-gpt cannot read", "[errors]") 
   auto j = tokenizer_json(false);
   j["model"]["type"] = "WordPiece";
   write_text(dir + "/tokenizer.json", j.dump());
-  check_error(run_cli(generate(dir)), 1, {"tokenizer.json: model.type \"WordPiece\" is not supported (tiny-gpt reads \"BPE\")"});
+  check_error(run_cli(generate(dir)), 1,
+              {"tokenizer.json: model.type \"WordPiece\" is not supported (tiny-gpt reads \"BPE\")"});
   j = tokenizer_json(false);
   j["pre_tokenizer"]["add_prefix_space"] = true;
   write_text(dir + "/tokenizer.json", j.dump());
@@ -799,9 +864,9 @@ TEST_CASE("errors: prompt with invalid UTF-8", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base())), bpe = quote(s.file("bpe.json", base_bpe()));
   const std::pair<std::string, std::string> bad[] = {
-      {"\"$(printf 'a\\377')\"", "byte offset 1 (byte 0xFF)"},        // never valid
-      {"\"$(printf 'a\\342\\202')\"", "byte offset 1 (byte 0xE2)"},   // truncated sequence
-      {"\"$(printf '\\300\\257')\"", "byte offset 0 (byte 0xC0)"},    // overlong '/'
+      {"\"$(printf 'a\\377')\"", "byte offset 1 (byte 0xFF)"},           // never valid
+      {"\"$(printf 'a\\342\\202')\"", "byte offset 1 (byte 0xE2)"},      // truncated sequence
+      {"\"$(printf '\\300\\257')\"", "byte offset 0 (byte 0xC0)"},       // overlong '/'
       {"\"$(printf '\\355\\240\\200')\"", "byte offset 0 (byte 0xED)"},  // a surrogate
   };
   for (const auto& [text, says] : bad) {
@@ -822,7 +887,8 @@ TEST_CASE("errors: prompt with NUL or control bytes", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base())), bpe = quote(s.file("bpe.json", base_bpe()));
   const std::string nul = quote(s.file("nul.txt", std::string("a\0b", 3)));
-  check_error(run_cli("perplexity -m " + m + " -f " + nul), 1, {"character U+0000 at byte offset 1 is not in the model's vocabulary"});
+  check_error(run_cli("perplexity -m " + m + " -f " + nul), 1,
+              {"character U+0000 at byte offset 1 is not in the model's vocabulary"});
   const auto ok = run_cli("perplexity -m " + bpe + " -f " + nul);
   INFO(ok.err);
   CHECK(ok.exit_code == 0);
@@ -836,7 +902,8 @@ TEST_CASE("errors: prompt with NUL or control bytes", "[errors]") {
 TEST_CASE("errors: character the vocabulary lacks", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
-  check_error(run_cli("generate -m " + m + " abx"), 1, {"character 'x' (U+0078) at byte offset 2 is not in the model's vocabulary"});
+  check_error(run_cli("generate -m " + m + " abx"), 1,
+              {"character 'x' (U+0078) at byte offset 2 is not in the model's vocabulary"});
   check_error(run_cli("attention-dump -m " + m + " 新"), 1, {"character '新' (U+65B0) at byte offset 0"});
   // The special tokens' names are not characters of the text.
   check_error(run_cli("generate -m " + m + " '<bos>'"), 1, {"character '<' (U+003C)"});
@@ -845,7 +912,8 @@ TEST_CASE("errors: character the vocabulary lacks", "[errors]") {
 TEST_CASE("errors: prompt longer than the context", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));  // n_ctx 6, bos counts
-  check_error(run_cli("generate -m " + m + " aaaaaa"), 1, {"the prompt is 7 tokens long but the model's context holds 6"});
+  check_error(run_cli("generate -m " + m + " aaaaaa"), 1,
+              {"the prompt is 7 tokens long but the model's context holds 6"});
   check_error(run_cli("attention-dump -m " + m + " aaaaaaaa"), 1, {"9 tokens long but the model's context holds 6"});
   const auto fits = run_cli("generate -m " + m + " aaaaa --json");
   CHECK(fits.exit_code == 0);
@@ -855,8 +923,9 @@ TEST_CASE("errors: prompt longer than the context", "[errors]") {
 TEST_CASE("errors: empty input", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
-  const std::string nobos = quote(s.file("nobos.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", )",
-                                                            R"(["<eos>", "a", "b", " "], )")));
+  const std::string nobos =
+      quote(s.file("nobos.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", )",
+                                      R"(["<eos>", "a", "b", " "], )")));
   check_error(run_cli("generate -m " + nobos + " ''"), 1, {"the prompt is empty and the model has no bos_token"});
   check_error(run_cli("attention-dump -m " + nobos + " ''"), 1, {"empty"});
   check_error(run_cli("embed -m " + m + " ''"), 1, {"the word is empty"});
@@ -909,7 +978,8 @@ std::string wide_model(int n_layer, int n_head, int n_ctx) {
          R"(, "n_embd": )" + std::to_string(D) + R"(, "n_head": )" + std::to_string(n_head) + R"(, "n_layer": )" +
          std::to_string(n_layer) + R"(, "n_inner": 1, "positional": "sinusoidal"},
  "tokenizer": {"type": "char", "vocab": ["<bos>", "a", "b", " "], "bos_token": "<bos>"},
- "tensors": {)" + t + "}}\n";
+ "tensors": {)" +
+         t + "}}\n";
 }
 
 // The base model with weights that are finite but overflow float32 when used.
@@ -929,14 +999,16 @@ std::string overflowing_mlp() {
 TEST_CASE("errors: weights that overflow float32 while running", "[errors]") {
   // Once "logprob": null from generate --json and a perplexity of -nan, with exit 0.
   Scratch s;
-  const std::string lnf = quote(s.file("lnf.json", overflowing_ln_f())), mlp = quote(s.file("mlp.json", overflowing_mlp()));
+  const std::string lnf = quote(s.file("lnf.json", overflowing_ln_f())),
+                    mlp = quote(s.file("mlp.json", overflowing_mlp()));
   const std::string text = quote(s.file("text.txt", "ab ba"));
   const std::string logits = "lnf.json: the logits at position ";
   check_error(run_cli("generate -m " + lnf + " ab -n 3 --json"), 1, {logits, "are not finite", "overflow float32"});
   check_error(run_cli("generate -m " + lnf + " ab -n 3"), 1, {logits});
   check_error(run_cli("perplexity -m " + lnf + " -f " + text), 1, {logits});
   check_error(run_cli("perplexity -m " + lnf + " -f " + text + " --per-line"), 1, {logits});
-  check_error(run_cli("generate -m " + mlp + " ab -n 3"), 1, {"mlp.json: the activations after layer 0 at position ", "not finite"});
+  check_error(run_cli("generate -m " + mlp + " ab -n 3"), 1,
+              {"mlp.json: the activations after layer 0 at position ", "not finite"});
   check_error(run_cli("attention-dump -m " + mlp + " ab"), 1, {"the activations after layer 0"});
 }
 
@@ -944,8 +1016,9 @@ TEST_CASE("errors: perplexity with nothing to score", "[errors]") {
   // Without bos and eos one character is one token, and the first token is never predicted:
   // this once reported "tokens scored 0 ... perplexity 1.000".
   Scratch s;
-  const std::string plain = quote(s.file("plain.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")",
-                                                             R"(["a", "b", " "])")));
+  const std::string plain = quote(s.file(
+      "plain.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")",
+                         R"(["a", "b", " "])")));
   check_error(run_cli("perplexity -m " + plain + " -f " + quote(s.file("one.txt", "a"))), 1,
               {"one.txt: nothing to score: the text is a single token"});
   check_error(run_cli("perplexity -m " + plain + " -f " + quote(s.file("lines.txt", "a\nb\n\n")) + " --per-line"), 1,
@@ -959,7 +1032,8 @@ TEST_CASE("errors: perplexity --per-line errors name the file and the line", "[e
   const std::string f = s.file("text.txt", "ab\n\nba\nbxa\n");
   check_error(run_cli("perplexity -m " + m + " -f " + quote(f) + " --per-line"), 1,
               {f + ": line 4: character 'x' (U+0078) at byte offset 1 is not in the model's vocabulary"});
-  check_error(run_cli("perplexity -m " + m + " -f " + quote(s.file("x.txt", "abx"))), 1, {"x.txt: character 'x' (U+0078) at byte offset 2"});
+  check_error(run_cli("perplexity -m " + m + " -f " + quote(s.file("x.txt", "abx"))), 1,
+              {"x.txt: character 'x' (U+0078) at byte offset 2"});
 }
 
 TEST_CASE("errors: attention-dump larger than its limit", "[errors]") {
@@ -968,11 +1042,13 @@ TEST_CASE("errors: attention-dump larger than its limit", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("wide.json", wide_model(64, 64, 128)));
   const std::string sentence = std::string(100, 'a');
-  check_error(run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --json"), 1,
-              {"the dump would hold 41783296 values (64 layers x 64 heads x 101^2 tokens), more than the limit of 4194304",
-               "or raise --max-values"});
-  check_error(run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --head 0 --json --include-qkv --max-values 10000"), 1,
-              {"the dump would hold 672256 values (64 layers x 1 heads x 101^2 tokens, with q, k and v)"});
+  check_error(
+      run_sh(memory_cap(), "attention-dump -m " + m + " " + sentence + " --json"), 1,
+      {"the dump would hold 41783296 values (64 layers x 64 heads x 101^2 tokens), more than the limit of 4194304",
+       "or raise --max-values"});
+  check_error(run_sh(memory_cap(),
+                     "attention-dump -m " + m + " " + sentence + " --head 0 --json --include-qkv --max-values 10000"),
+              1, {"the dump would hold 672256 values (64 layers x 1 heads x 101^2 tokens, with q, k and v)"});
   // What the limit lets through works: one head of each layer.
   const auto ok = run_cli("attention-dump -m " + m + " " + sentence + " --head 0 --format csv");
   CHECK(ok.exit_code == 0);
@@ -986,7 +1062,8 @@ TEST_CASE("errors: attention-dump running out of memory is one line", "[errors]"
     return skip_test("under ASan new never throws bad_alloc (it reports and aborts), and ulimit -v cannot be used");
   Scratch s;
   const std::string m = quote(s.file("wide.json", wide_model(64, 64, 128)));
-  check_error(run_sh("ulimit -v 200000;", "attention-dump -m " + m + " " + std::string(100, 'a') + " --json --max-values 100000000"),
+  check_error(run_sh("ulimit -v 200000;",
+                     "attention-dump -m " + m + " " + std::string(100, 'a') + " --json --max-values 100000000"),
               1, {"out of memory"});
 }
 
@@ -996,8 +1073,10 @@ TEST_CASE("errors: generate prints nothing when its threads cannot start", "[err
   if (kSanitized) return skip_test("ASan reserves terabytes of address space, so ulimit -v cannot be used to run out");
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
-  check_error(run_sh("ulimit -v 300000;", "generate -m " + m + " ab -n 3 -t 256"), 1, {"threads: cannot start 256 threads"});
-  check_error(run_sh("ulimit -v 300000;", "bench -m " + m + " -p 2 -n 2 -r 1 -t 256"), 1, {"threads: cannot start 256 threads"});
+  check_error(run_sh("ulimit -v 300000;", "generate -m " + m + " ab -n 3 -t 256"), 1,
+              {"threads: cannot start 256 threads"});
+  check_error(run_sh("ulimit -v 300000;", "bench -m " + m + " -p 2 -n 2 -r 1 -t 256"), 1,
+              {"threads: cannot start 256 threads"});
 }
 
 // ---- flags ------------------------------------------------------------------------------
@@ -1085,7 +1164,8 @@ TEST_CASE("errors: thread counts and bench sizes out of range", "[errors]") {
       {"generate -m " + m + " a -t -1", "--threads: must be a whole number from 0 to 256"},
       {"bench -m " + m + " -t 257", "--threads: must be a whole number from 0 to 256"},
       // The sum once overflowed an int and slipped past the n_ctx check.
-      {"bench -m " + m + " -p 2147483647 -n 2147483647", "-p 2147483647 plus -n 2147483647 exceeds the model's n_ctx of 6"},
+      {"bench -m " + m + " -p 2147483647 -n 2147483647",
+       "-p 2147483647 plus -n 2147483647 exceeds the model's n_ctx of 6"},
       {"bench -m " + m + " -p 2147483648", "--prompt-tokens: must be a whole number from 1 to 2147483647"},
       {"bench -m " + m + " -p 0", "--prompt-tokens: must be a whole number from 1"},
       {"bench -m " + m + " -n -1", "--decode-tokens: must be a whole number from 0"},
@@ -1101,7 +1181,8 @@ TEST_CASE("errors: embed --position past the context, however large", "[errors]"
   const std::string m = quote(s.file("model.json", base()));  // n_ctx 6
   const Cases cases = {
       {"embed -m " + m + " a --position 6", "--position 6: the model has positions 0..5"},
-      {"embed -m " + m + " ab --position 5", "--position 5: the model has positions 0..5 and the word's 2 tokens need 5..6"},
+      {"embed -m " + m + " ab --position 5",
+       "--position 5: the model has positions 0..5 and the word's 2 tokens need 5..6"},
       // P + n - 1 once overflowed an int here, passed the check and read far outside wpe (exit 139).
       {"embed -m " + m + " ab --position 2147483647 --no-vectors",
        "--position 2147483647: the model has positions 0..5 and the word's 2 tokens need 2147483647..2147483648"},
@@ -1117,8 +1198,10 @@ TEST_CASE("errors: embed --analogy whose terms cancel out", "[errors]") {
   const Cases cases = {
       {"embed -m " + m + " --analogy 'a - a'",
        "--analogy \"a - a\": the terms' unit vectors sum to zero, so there is no direction to search"},
-      {"embed -m " + m + " --analogy 'a + b - a - b' --json", "--analogy \"a + b - a - b\": the terms' unit vectors sum to zero"},
-      {"embed -m " + m + " b --analogy '\"a\" - a' --neighbors 2", "--analogy \"\"a\" - a\": the terms' unit vectors sum"},
+      {"embed -m " + m + " --analogy 'a + b - a - b' --json",
+       "--analogy \"a + b - a - b\": the terms' unit vectors sum to zero"},
+      {"embed -m " + m + " b --analogy '\"a\" - a' --neighbors 2",
+       "--analogy \"\"a\" - a\": the terms' unit vectors sum"},
   };
   check_each(cases, 2);
 }
@@ -1154,12 +1237,14 @@ TEST_CASE("errors: a text or vocabulary file that is a device or a directory", "
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
   const std::string d = quote(s.dir("adir"));
-  const std::string bpe = quote(fixture("tokenizer/gpt2/vocab.bpe")), enc = quote(fixture("tokenizer/gpt2/encoder.json"));
+  const std::string bpe = quote(fixture("tokenizer/gpt2/vocab.bpe")),
+                    enc = quote(fixture("tokenizer/gpt2/encoder.json"));
   const Cases cases = {
       // /dev/zero never ends: it is read up to the ceiling, not until the memory runs out.
       {"perplexity -m " + m + " -f /dev/zero", "/dev/zero is larger than the 256 MiB this reads"},
       {"perplexity -m " + m + " -f " + d, "adir is a directory, not a file"},
-      {"perplexity -m " + m + " -f " + quote(s.path("missing.txt")), "cannot open " + s.path("missing.txt") + ": No such file"},
+      {"perplexity -m " + m + " -f " + quote(s.path("missing.txt")),
+       "cannot open " + s.path("missing.txt") + ": No such file"},
       {"tokenize --vocab /dev/zero --merges " + bpe + " ab", "/dev/zero is larger than the 64 MiB this reads"},
       {"tokenize --vocab " + enc + " --merges /dev/zero ab", "/dev/zero is larger than the 64 MiB this reads"},
       {"tokenize --vocab " + d + " --merges " + bpe + " ab", "adir is a directory, not a file"},
@@ -1196,8 +1281,9 @@ TEST_CASE("errors: integer overflow in indices and sizes", "[errors]") {
   };
   check_each(refused, 2);
   // Taken, and stopped by the context: no cache is sized from -n alone (a model without eos).
-  const std::string no_eos = quote(s.file("no_eos.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")",
-                                                              R"(["<bos>", "c", "a", "b", " "], "bos_token": "<bos>")")));
+  const std::string no_eos = quote(s.file(
+      "no_eos.json", with(base(), R"(["<bos>", "<eos>", "a", "b", " "], "bos_token": "<bos>", "eos_token": "<eos>")",
+                          R"(["<bos>", "c", "a", "b", " "], "bos_token": "<bos>")")));
   const auto gen = run_sh(memory_cap(), "generate -m " + no_eos + " ab -n 2147483647 --json");
   CHECK(gen.exit_code == 0);
   CHECK_THAT(gen.out, Contains("context_full"));
@@ -1217,7 +1303,8 @@ TEST_CASE("errors: flag values beyond float32 are quoted as given", "[errors]") 
       {"--temperature 1e400", "--temperature: 1e400 is beyond the range of a float"},
   };
   check_each(cases, 2, g);
-  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --top-p 1e-300"), 2, {"--top-p: 1e-300 is too small for a float"});
+  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --top-p 1e-300"), 2,
+              {"--top-p: 1e-300 is too small for a float"});
 }
 
 TEST_CASE("errors: empty items in --layer and --head", "[errors]") {
@@ -1231,7 +1318,8 @@ TEST_CASE("errors: empty items in --layer and --head", "[errors]") {
       {"--head x", "--head: \"x\" is not a list of numbers"},
   };
   check_each(cases, 2, a);
-  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --head 0,,1"), 2, {"--head: \"0,,1\" is not a list of numbers"});
+  check_error(run_cli("trace -m " + quote(s.path("model.json")) + " ab --head 0,,1"), 2,
+              {"--head: \"0,,1\" is not a list of numbers"});
   const auto ok = run_cli(a + "--layer 0 --head 1,0 --head 1 --json");
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Contains("\"heads\":[0,1]"));
@@ -1271,8 +1359,9 @@ TEST_CASE("errors: TINYGPT_KERNELS with an unknown value", "[errors]") {
 TEST_CASE("errors: a long value quoted in a message is cut short", "[errors]") {
   // A 5 MB config string once made a 5 MB error line.
   Scratch s;
-  const std::string m = s.file("model.json", with(base(), R"("n_inner": 4})", R"("n_inner": 4, "positional": ")" +
-                                                                                   std::string(5 << 20, 'x') + "\"}"));
+  const std::string m =
+      s.file("model.json",
+             with(base(), R"("n_inner": 4})", R"("n_inner": 4, "positional": ")" + std::string(5 << 20, 'x') + "\"}"));
   const RunResult r = run_cli(generate(m));
   check_error(r, 1, {"config.positional = \"xxx", "bytes cut", "is not one of \"learned\", \"sinusoidal\""});
   CHECK(r.err.size() < 1200);
@@ -1295,8 +1384,10 @@ TEST_CASE("errors: output directory not writable", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
   // A path through a regular file: unwritable for root too.
-  check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(s.path("model.json/out.json"))), 1, {"cannot write", "Not a directory"});
-  check_error(run_cli("embed -m " + m + " a b --plot " + quote(s.path("model.json/map.svg"))), 1, {"cannot write", "Not a directory"});
+  check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(s.path("model.json/out.json"))), 1,
+              {"cannot write", "Not a directory"});
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(s.path("model.json/map.svg"))), 1,
+              {"cannot write", "Not a directory"});
   check_error(run_cli("attention-dump -m " + m + " ab -o /proc/out.json"), 1, {"cannot write /proc/out.json"});
   CHECK(s.entries() == std::set<std::string>{"model.json"});
 }
@@ -1309,8 +1400,9 @@ TEST_CASE("errors: output directory without write permission", "[errors]") {
   const std::string m = quote(s.file("model.json", base()));
   const std::string locked = s.dir("locked");
   ::chmod(locked.c_str(), 0555);
-  check_error(run_sh(::geteuid() == 0 ? kAsNobody : "", "attention-dump -m " + m + " ab -o " + quote(locked + "/out.json")), 1,
-              {"cannot write", "Permission denied"});
+  check_error(
+      run_sh(::geteuid() == 0 ? kAsNobody : "", "attention-dump -m " + m + " ab -o " + quote(locked + "/out.json")), 1,
+      {"cannot write", "Permission denied"});
   CHECK(s.entries() == std::set<std::string>{"model.json", "locked"});
 }
 
@@ -1321,7 +1413,8 @@ TEST_CASE("errors: output on a read-only file system", "[errors]") {
   const std::string ro = s.dir("ro");
   TmpfsMount bind(ro, 0, /*read_only=*/true);
   REQUIRE(bind.mounted());
-  check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(ro + "/out.json")), 1, {"cannot write", "Read-only file system"});
+  check_error(run_cli("attention-dump -m " + m + " ab -o " + quote(ro + "/out.json")), 1,
+              {"cannot write", "Read-only file system"});
   CHECK(s.entries() == std::set<std::string>{"model.json", "ro"});
 }
 
@@ -1349,17 +1442,19 @@ TEST_CASE("errors: embed writes all its files or none", "[errors]") {
   CHECK(read_file(out + "/word2vec.txt") == "old");
   // --plot with a bad --export once overwrote the map and then failed.
   const std::string map = s.file("map.svg", "old");
-  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + quote(s.path("missing/dir"))), 1,
-              {"cannot export to " + s.path("missing/dir") + ": the directory " + s.path("missing") + " does not exist"});
+  check_error(
+      run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + quote(s.path("missing/dir"))), 1,
+      {"cannot export to " + s.path("missing/dir") + ": the directory " + s.path("missing") + " does not exist"});
   CHECK(read_file(map) == "old");
-  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + m), 1, {"exists and is not a directory"});
+  check_error(run_cli("embed -m " + m + " a b --plot " + quote(map) + " --export " + m), 1,
+              {"exists and is not a directory"});
   CHECK(read_file(map) == "old");
   // And the other way round: a map that cannot be written stops the export before it starts.
   check_error(run_cli("embed -m " + m + " a b --plot " + quote(s.path("missing/map.svg")) + " --export " +
                       quote(s.path("new"))),
               1, {"cannot write " + s.path("missing/map.svg") + ": No such file or directory"});
-  CHECK(s.entries() ==
-        std::set<std::string>{"model.json", "map.svg", "out", "out/vectors.tsv", "out/metadata.tsv", "out/word2vec.txt"});
+  CHECK(s.entries() == std::set<std::string>{"model.json", "map.svg", "out", "out/vectors.tsv", "out/metadata.tsv",
+                                             "out/word2vec.txt"});
 }
 
 TEST_CASE("errors: embed files failing while being written leave the old ones", "[errors]") {
@@ -1388,7 +1483,8 @@ TEST_CASE("errors: embed files failing while being written leave the old ones", 
 }
 
 TEST_CASE("errors: disk full while writing an output file", "[errors]") {
-  if (!can_mount()) return skip_test("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): no full disk to write to");
+  if (!can_mount())
+    return skip_test("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN): no full disk to write to");
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));
   // A full disk: a 64 kB tmpfs, filled up, holding an older version of the output.
@@ -1397,7 +1493,8 @@ TEST_CASE("errors: disk full while writing an output file", "[errors]") {
   REQUIRE(tmpfs.mounted());
   s.file("disk/out.html", "old");
   std::system(("dd if=/dev/zero of=" + quote(disk + "/filler") + " bs=1k count=1000 2>/dev/null").c_str());
-  check_error(run_cli("attention-dump -m " + m + " ab --format html -o " + quote(disk + "/out.html")), 1,  // about 13 kB
+  check_error(run_cli("attention-dump -m " + m + " ab --format html -o " + quote(disk + "/out.html")),
+              1,  // about 13 kB
               {"cannot write", "out.html", "No space left on device"});
   CHECK(read_file(disk + "/out.html") == "old");
   CHECK(s.entries("disk") == std::set<std::string>{"filler", "out.html"});
@@ -1464,9 +1561,10 @@ TEST_CASE("errors: an output that is the model file", "[errors]") {
   fs::create_symlink("model.json", s.path("link.json"));
   REQUIRE(::link(model.c_str(), s.path("hard.json").c_str()) == 0);
   const Cases cases = {
-      {"attention-dump -m " + m + " ab -o " + m, "--output " + model + " is the model file " + model + ": refusing to write over it"},
-      {"attention-dump -m " + m + " ab -o " + quote(s.path("link.json")), "is the model file"},   // through a symlink
-      {"attention-dump -m " + m + " ab -o " + quote(s.path("hard.json")), "is the model file"},   // a hard link
+      {"attention-dump -m " + m + " ab -o " + m,
+       "--output " + model + " is the model file " + model + ": refusing to write over it"},
+      {"attention-dump -m " + m + " ab -o " + quote(s.path("link.json")), "is the model file"},  // through a symlink
+      {"attention-dump -m " + m + " ab -o " + quote(s.path("hard.json")), "is the model file"},  // a hard link
       {"attention-dump -m " + quote(s.path("link.json")) + " ab -o " + m, "is the model file"},
       {"attention-dump -m " + m + " 'not in the vocabulary' -o " + m, "is the model file"},  // before anything else
       {"trace -m " + m + " ab -o " + quote(s.path("link.json")), "is the model file"},
@@ -1512,9 +1610,10 @@ TEST_CASE("errors: output onto a FIFO or a symlink", "[errors]") {
   // A loop: refused.
   fs::create_symlink("loop-b", s.path("loop-a"));
   fs::create_symlink("loop-a", s.path("loop-b"));
-  check_error(run_cli(dump + quote(s.path("loop-a"))), 1, {"cannot write", "loop-a: Too many levels of symbolic links"});
-  CHECK(s.entries() == std::set<std::string>{"model.json", "pipe.json", "target.json", "link.json", "dangling.json", "new.json",
-                                             "loop-a", "loop-b"});
+  check_error(run_cli(dump + quote(s.path("loop-a"))), 1,
+              {"cannot write", "loop-a: Too many levels of symbolic links"});
+  CHECK(s.entries() == std::set<std::string>{"model.json", "pipe.json", "target.json", "link.json", "dangling.json",
+                                             "new.json", "loop-a", "loop-b"});
 }
 
 TEST_CASE("errors: output onto a character or block device", "[errors]") {
@@ -1598,7 +1697,8 @@ TEST_CASE("errors: embed's outputs over the model, a symlink, a FIFO, a device, 
   const std::string m = quote(model);
   fs::create_symlink("model.json", s.path("link.json"));
   const Cases over_model = {
-      {"embed a b -m " + m + " --plot " + m, "--plot " + model + " is the model file " + model + ": refusing to write over it"},
+      {"embed a b -m " + m + " --plot " + m,
+       "--plot " + model + " is the model file " + model + ": refusing to write over it"},
       {"embed a b -m " + m + " --plot " + quote(s.path("link.json")), "is the model file"},
   };
   check_each(over_model, 2);
@@ -1633,8 +1733,8 @@ TEST_CASE("errors: embed's outputs over the model, a symlink, a FIFO, a device, 
   CHECK_THAT(std::string(buf, static_cast<std::size_t>(n)), Contains("<svg"));
   REQUIRE(::lstat(fifo.c_str(), &st) == 0);
   CHECK(S_ISFIFO(st.st_mode));
-  std::set<std::string> expected = {"model.json", "link.json", "ex", "ex/vectors.tsv", "map.svg", "map-link.svg",
-                                    "pipe.svg"};
+  std::set<std::string> expected = {"model.json", "link.json",    "ex",      "ex/vectors.tsv",
+                                    "map.svg",    "map-link.svg", "pipe.svg"};
 
   // A character device (a copy of /dev/null made here) is written to and stays a device,
   // also beside the export set.

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <vector>
 
-#include "tinygpt/attention.h"
 #include "kernels.h"
 #include "positional.h"
+#include "tinygpt/attention.h"
 
 using namespace tinygpt;
 
@@ -62,7 +62,8 @@ TEST_CASE("linear computes x W^T + b for a batch, with odd sizes", "[kernels]") 
   for (int t = 0; t < 2; ++t)
     for (int r = 0; r < 3; ++r) {
       double want = bias[r];
-      for (int c = 0; c < 5; ++c) want += x[static_cast<std::size_t>(t * 5 + c)] * w.data[static_cast<std::size_t>(r * 5 + c)];
+      for (int c = 0; c < 5; ++c)
+        want += x[static_cast<std::size_t>(t * 5 + c)] * w.data[static_cast<std::size_t>(r * 5 + c)];
       CHECK(out[static_cast<std::size_t>(t * 3 + r)] == Approx(want));
     }
 }

@@ -2,9 +2,9 @@
 // on odd shapes, the threaded forward pass against the single-threaded one, and every
 // reference fixture through every path. Both kernel paths run in the same test run
 // whatever TINYGPT_KERNELS says (the AVX2 ones only where the CPU has AVX2 and FMA).
-#include <catch2/catch.hpp>
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "helpers.h"
+#include "kernels.h"
+#include "thread_pool.h"
 #include "tinygpt/attention.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
-#include "kernels.h"
-#include "thread_pool.h"
 #include "tinygpt/load.h"
 
 using namespace tinygpt;
@@ -116,10 +116,8 @@ TEST_CASE("the ISA choice: portable always works, AVX2 only where supported", "[
   CHECK(kernels::cpu_supports(kernels::Isa::portable));
   CHECK(kernels::ops(kernels::Isa::portable).isa == kernels::Isa::portable);
   CHECK(kernels::cpu_supports(kernels::default_isa()));
-  if (kernels::cpu_supports(kernels::Isa::avx2))
-    CHECK(kernels::ops(kernels::Isa::avx2).isa == kernels::Isa::avx2);
-  else
-    CHECK_THROWS_AS(kernels::ops(kernels::Isa::avx2), tinygpt::Error);
+  if (kernels::cpu_supports(kernels::Isa::avx2)) CHECK(kernels::ops(kernels::Isa::avx2).isa == kernels::Isa::avx2);
+  else CHECK_THROWS_AS(kernels::ops(kernels::Isa::avx2), tinygpt::Error);
 }
 
 TEST_CASE("fast linear layers match the portable ones on odd shapes, for any row split", "[kernels][fast]") {
@@ -161,7 +159,8 @@ TEST_CASE("fast linear layers match the portable ones on odd shapes, for any row
           ops.linear_rows(got.data() + 1, ldo, x.data(), T, w, nullptr, 0, R);
           ref.linear_rows(want.data() + 1, ldo, x.data(), T, w, nullptr, 0, R);
           for (std::size_t i = 0; i < got.size(); ++i)
-            if (i % static_cast<std::size_t>(ldo) != 0 && i % static_cast<std::size_t>(ldo) != static_cast<std::size_t>(R + 1))
+            if (i % static_cast<std::size_t>(ldo) != 0 &&
+                i % static_cast<std::size_t>(ldo) != static_cast<std::size_t>(R + 1))
               REQUIRE(std::fabs(got[i] - want[i]) <= 1e-4);
         }
       }
@@ -240,16 +239,19 @@ TEST_CASE("fast attention matches the portable one and reads only the causal pre
         const int n_mem = n_keys + 3;   // keys after the query hold huge values: must be ignored
         std::vector<float> keys = random_vector(static_cast<std::size_t>(n_mem) * stride, rng);
         std::vector<float> values = random_vector(static_cast<std::size_t>(n_mem) * stride, rng);
-        for (std::size_t i = static_cast<std::size_t>(n_keys) * stride; i < keys.size(); ++i) keys[i] = values[i] = 1e6f;
+        for (std::size_t i = static_cast<std::size_t>(n_keys) * stride; i < keys.size(); ++i)
+          keys[i] = values[i] = 1e6f;
         const std::vector<float> q = random_vector(static_cast<std::size_t>(hd), rng);
         const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-        std::vector<float> want(static_cast<std::size_t>(hd) + 1, -3.0f), got(want), sw(static_cast<std::size_t>(n_mem), -1.0f),
-            sg(sw);
+        std::vector<float> want(static_cast<std::size_t>(hd) + 1, -3.0f), got(want),
+            sw(static_cast<std::size_t>(n_mem), -1.0f), sg(sw);
         attend_head(want.data(), q.data(), keys.data(), values.data(), stride, n_keys, hd, scale, sw.data());
         ops.attend_head(got.data(), q.data(), keys.data(), values.data(), stride, n_keys, hd, scale, sg.data());
-        for (int d = 0; d < hd; ++d) REQUIRE(std::fabs(got[static_cast<std::size_t>(d)] - want[static_cast<std::size_t>(d)]) <= 1e-5);
+        for (int d = 0; d < hd; ++d)
+          REQUIRE(std::fabs(got[static_cast<std::size_t>(d)] - want[static_cast<std::size_t>(d)]) <= 1e-5);
         CHECK(got[static_cast<std::size_t>(hd)] == -3.0f);  // nothing written past the head
-        for (int j = 0; j < n_keys; ++j) REQUIRE(std::fabs(sg[static_cast<std::size_t>(j)] - sw[static_cast<std::size_t>(j)]) <= 1e-6);
+        for (int j = 0; j < n_keys; ++j)
+          REQUIRE(std::fabs(sg[static_cast<std::size_t>(j)] - sw[static_cast<std::size_t>(j)]) <= 1e-6);
         for (int j = n_keys; j < n_mem; ++j) CHECK(sg[static_cast<std::size_t>(j)] == -1.0f);
       }
     }
@@ -274,7 +276,8 @@ TEST_CASE("every reference fixture through every kernel path and thread count", 
           const auto logits = run_forward(model, input, isa, p);
           for (int t = 0; t < T; ++t)
             for (int v = 0; v < V; ++v)
-              REQUIRE(std::fabs(logits[static_cast<std::size_t>(t * V + v)] - run["logits"][t][v].get<double>()) < 1e-4);
+              REQUIRE(std::fabs(logits[static_cast<std::size_t>(t * V + v)] - run["logits"][t][v].get<double>()) <
+                      1e-4);
           // One token at a time through the cache.
           State s = make_state(model.config, T);
           ForwardOptions o;
@@ -510,7 +513,8 @@ TEST_CASE("large tensors load the same from b64 and from data, and a bad charact
     const std::vector<float> values = random_vector(n, rng);
     data_form["tensors"][name] = {{"shape", shape}, {"data", values}};
     b64_form["tensors"][name] = {
-        {"shape", shape}, {"dtype", "f32"},
+        {"shape", shape},
+        {"dtype", "f32"},
         {"b64", base64(reinterpret_cast<const unsigned char*>(values.data()), values.size() * sizeof(float))}};
   }
   const Model a = load_model_from_text(data_form.dump(), "data.json");
@@ -533,7 +537,8 @@ TEST_CASE("large tensors load the same from b64 and from data, and a bad charact
     load_model_from_text(broken, "broken.json");
     FAIL("loaded a broken file");
   } catch (const tinygpt::Error& e) {
-    CHECK(std::string(e.what()).find("bad base64 character at byte " + std::to_string(start + 150001)) != std::string::npos);
+    CHECK(std::string(e.what()).find("bad base64 character at byte " + std::to_string(start + 150001)) !=
+          std::string::npos);
   }
   // A string that ends early (a quote inside): the length is reported, as without the fast path.
   broken = b64_text;

@@ -9,8 +9,8 @@
 
 #include "helpers.h"
 #include "tinygpt/error.h"
-#include "tinygpt/weight_store.h"
 #include "tinygpt/load.h"
+#include "tinygpt/weight_store.h"
 
 using namespace tinygpt;
 using tinygpt::test::fixture;
@@ -54,7 +54,8 @@ TEST_CASE("Conv1D weights are transposed to [out][in] at load", "[loader]") {
   REQUIRE(w.rows == F);
   REQUIRE(w.cols == D);
   for (int i = 0; i < D; ++i)
-    for (int o = 0; o < F; ++o) REQUIRE(w.data[static_cast<std::size_t>(o * D + i)] == file["data"][i * F + o].get<float>());
+    for (int o = 0; o < F; ++o)
+      REQUIRE(w.data[static_cast<std::size_t>(o * D + i)] == file["data"][i * F + o].get<float>());
 }
 
 TEST_CASE("a loaded model's floats are one block in the file's order", "[loader][store]") {
@@ -72,13 +73,18 @@ TEST_CASE("a loaded model's floats are one block in the file's order", "[loader]
     for (int l = 0; l < m.config.n_layer; ++l) {
       const auto& lw = m.weights.layers[static_cast<std::size_t>(l)];
       const std::string p = "h." + std::to_string(l) + ".";
-      const std::pair<const char*, std::span<const float>> parts[] = {
-          {"ln_1.weight", lw.ln_1_weight},         {"ln_1.bias", lw.ln_1_bias},
-          {"attn.c_attn.weight", lw.attn_weight.data}, {"attn.c_attn.bias", lw.attn_bias},
-          {"attn.c_proj.weight", lw.attn_proj_weight.data}, {"attn.c_proj.bias", lw.attn_proj_bias},
-          {"ln_2.weight", lw.ln_2_weight},         {"ln_2.bias", lw.ln_2_bias},
-          {"mlp.c_fc.weight", lw.fc_weight.data},  {"mlp.c_fc.bias", lw.fc_bias},
-          {"mlp.c_proj.weight", lw.mlp_proj_weight.data}, {"mlp.c_proj.bias", lw.mlp_proj_bias}};
+      const std::pair<const char*, std::span<const float>> parts[] = {{"ln_1.weight", lw.ln_1_weight},
+                                                                      {"ln_1.bias", lw.ln_1_bias},
+                                                                      {"attn.c_attn.weight", lw.attn_weight.data},
+                                                                      {"attn.c_attn.bias", lw.attn_bias},
+                                                                      {"attn.c_proj.weight", lw.attn_proj_weight.data},
+                                                                      {"attn.c_proj.bias", lw.attn_proj_bias},
+                                                                      {"ln_2.weight", lw.ln_2_weight},
+                                                                      {"ln_2.bias", lw.ln_2_bias},
+                                                                      {"mlp.c_fc.weight", lw.fc_weight.data},
+                                                                      {"mlp.c_fc.bias", lw.fc_bias},
+                                                                      {"mlp.c_proj.weight", lw.mlp_proj_weight.data},
+                                                                      {"mlp.c_proj.bias", lw.mlp_proj_bias}};
       for (const auto& [suffix, values] : parts) by_name[p + suffix] = values;
     }
     if (m.weights.lm_head.rows > 0) by_name["lm_head.weight"] = m.weights.lm_head.data;

@@ -7,9 +7,9 @@
 
 #include "helpers.h"
 #include "tinygpt/generate.h"
+#include "tinygpt/load.h"
 #include "tinygpt/perplexity.h"
 #include "utf8.h"
-#include "tinygpt/load.h"
 
 using namespace tinygpt;
 using tinygpt::test::read_file;
@@ -99,8 +99,8 @@ TEST_CASE("tang-poems: 100 seeded poems at temperature 0.8 end by themselves and
     ended += r.stop == StopReason::eos;
     count_clauses(model.tokenizer.decode(r.ids), samples);
   }
-  WARN("tang-poems: " << ended << "/100 ended with <eos>; 5/7-character clauses: samples "
-                      << 100 * samples.share() << " %, corpus (validation split) " << 100 * corpus.share() << " %");
+  WARN("tang-poems: " << ended << "/100 ended with <eos>; 5/7-character clauses: samples " << 100 * samples.share()
+                      << " %, corpus (validation split) " << 100 * corpus.share() << " %");
   CHECK(ended >= 90);
   CHECK(std::fabs(samples.share() - corpus.share()) <= 0.05);
 }
@@ -124,7 +124,8 @@ TEST_CASE("english-kjv: samples are mostly words of the corpus", "[models]") {
       word.clear();
     };
     for (char c : text) {
-      if (std::isalpha(static_cast<unsigned char>(c))) word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (std::isalpha(static_cast<unsigned char>(c)))
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       else flush();
     }
     flush();

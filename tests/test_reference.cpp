@@ -92,8 +92,8 @@ TEST_CASE("forward pass, attention and greedy decoding match the PyTorch referen
   for (const auto& c : index["cases"]) {
     DYNAMIC_SECTION(c["name"].get<std::string>()) { check_case(c, worst); }
   }
-  WARN("largest differences vs reference: logits " << worst.logits << ", attention " << worst.attention
-                                                   << ", logprob " << worst.logprob);
+  WARN("largest differences vs reference: logits " << worst.logits << ", attention " << worst.attention << ", logprob "
+                                                   << worst.logprob);
 }
 
 TEST_CASE("decoding with the KV cache gives the logits of recomputing the whole sequence", "[reference][kv]") {
@@ -115,7 +115,8 @@ TEST_CASE("decoding with the KV cache gives the logits of recomputing the whole 
         const std::int32_t one[1] = {input[static_cast<std::size_t>(t)]};
         const auto logits = forward(model, step, one);
         for (int v = 0; v < V; ++v)
-          REQUIRE(std::fabs(logits[static_cast<std::size_t>(v)] - expected[static_cast<std::size_t>(t * V + v)]) < 1e-5);
+          REQUIRE(std::fabs(logits[static_cast<std::size_t>(v)] - expected[static_cast<std::size_t>(t * V + v)]) <
+                  1e-5);
       }
     }
   }
@@ -133,6 +134,7 @@ TEST_CASE("a later token never changes the logits of an earlier one (causal mask
   const auto lb = forward(model, sb, b, all);
   for (int i = 0; i < 3 * V; ++i) REQUIRE(first[static_cast<std::size_t>(i)] == lb[static_cast<std::size_t>(i)]);
   bool later_differs = false;
-  for (int i = 3 * V; i < 5 * V; ++i) later_differs |= first[static_cast<std::size_t>(i)] != lb[static_cast<std::size_t>(i)];
+  for (int i = 3 * V; i < 5 * V; ++i)
+    later_differs |= first[static_cast<std::size_t>(i)] != lb[static_cast<std::size_t>(i)];
   REQUIRE(later_differs);
 }

@@ -125,7 +125,8 @@ TEST_CASE("char: special tokens are never produced from ordinary text", "[tokeni
 
 TEST_CASE("char: invalid UTF-8 input is an input error with its offset", "[tokenizer][char]") {
   const Tokenizer t = Tokenizer::from_json(char_vocab(), "m.json");
-  CHECK_THAT(error_of([&] { t.encode("ab\xFF"); }, ErrorKind::input), Contains("invalid UTF-8") && Contains("byte offset 2"));
+  CHECK_THAT(error_of([&] { t.encode("ab\xFF"); }, ErrorKind::input),
+             Contains("invalid UTF-8") && Contains("byte offset 2"));
   CHECK_THAT(error_of([&] { t.encode("\xE6\x96"); }, ErrorKind::input), Contains("byte offset 0"));
 }
 
@@ -154,7 +155,8 @@ TEST_CASE("byte_bpe: the shipped English tokenizer loads and round-trips", "[tok
   REQUIRE(t.bos_id().has_value());
   CHECK(t.bos_id() == t.eos_id());
   CHECK(t.token_bytes(*t.bos_id()) == "<|endoftext|>");
-  const std::string text = "In the beginning God created the heaven and the earth.\n\n新年快樂 👍🏽 naïve   \t x";
+  const std::string text =
+      "In the beginning God created the heaven and the earth.\n\n新年快樂 👍🏽 naïve   \t x";
   const Ids ids = t.encode(text);
   CHECK(t.decode(ids) == text);
   CHECK(ids.size() < text.size());  // merges happened
@@ -178,7 +180,8 @@ TEST_CASE("byte_bpe: merges apply in rank order, every occurrence left to right"
   CHECK(t.token_bytes(long_ids[100]) == "a");
 }
 
-TEST_CASE("byte_bpe: a pair made during a pass waits until that pass is over (GPT-2's encoder.py)", "[tokenizer][bpe]") {
+TEST_CASE("byte_bpe: a pair made during a pass waits until that pass is over (GPT-2's encoder.py)",
+          "[tokenizer][bpe]") {
   // "ab a" outranks "a b", but "ab" exists only once "a b" has merged all its occurrences:
   // "abab" -> ab ab (never aba b), in short and in long pre-tokens alike.
   const Tokenizer t = Tokenizer::from_json(bpe_json({"ab a", "a b"}), "m.json");
@@ -205,7 +208,8 @@ TEST_CASE("byte_bpe: load errors name the file and what is wrong", "[tokenizer][
   CHECK_THAT(load_error(j), Contains("tokenizer.merges[1]") && Contains("\"q9\" is not in the vocabulary"));
   j = bpe_json({"a b"});
   j["merges"].push_back("b a");
-  CHECK_THAT(load_error(j), Contains("tokenizer.merges[1]") && Contains("merged token \"ba\" is not in the vocabulary"));
+  CHECK_THAT(load_error(j),
+             Contains("tokenizer.merges[1]") && Contains("merged token \"ba\" is not in the vocabulary"));
   j = bpe_json({"a b"});
   j["merges"].push_back("a b");
   CHECK_THAT(load_error(j), Contains("listed twice"));
@@ -267,9 +271,11 @@ TEST_CASE("byte_bpe: special tokens are left out of decoding and never encoded",
 
 TEST_CASE("pieces show spaces, newlines, tabs and partial characters visibly", "[tokenizer]") {
   const Tokenizer t = Tokenizer::from_json(bpe_json({"Ġ a", "Ċ Ċ"}), "m.json");
-  CHECK(t.piece(*t.lookup("Ġa")) == "\xC2\xB7" "a");           // ·a
+  CHECK(t.piece(*t.lookup("Ġa")) ==
+        "\xC2\xB7"
+        "a");                                                     // ·a
   CHECK(t.piece(*t.lookup("ĊĊ")) == "\xE2\x86\xB5\xE2\x86\xB5");  // ↵↵
-  CHECK(t.piece(9) == "\xE2\x86\x92");                          // tab →
+  CHECK(t.piece(9) == "\xE2\x86\x92");                            // tab →
   CHECK(t.piece(13) == "\\r");
   CHECK(t.piece(0) == "\\x00");
   CHECK(t.piece(0xE6) == "\\xE6");  // one byte of a three-byte character
@@ -333,7 +339,8 @@ TEST_CASE("streaming matches decoding everything at once, however the bytes are 
     state = state * 1664525u + 1013904223u;
     return state >> 8;
   };
-  const std::string samples[] = {"新年快樂", "👍🏽x", "a\xE6\x96", "\xF0\x9F\x91\xFF", "\xED\xA0\x80z", "\xC3", "é\xC3\xA9\x80"};
+  const std::string samples[] = {"新年快樂",      "👍🏽x", "a\xE6\x96",    "\xF0\x9F\x91\xFF",
+                                 "\xED\xA0\x80z", "\xC3",      "é\xC3\xA9\x80"};
   for (int round = 0; round < 2000; ++round) {
     std::string bytes;
     for (int k = next() % 6; k >= 0; --k) bytes += samples[next() % std::size(samples)];

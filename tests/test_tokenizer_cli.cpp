@@ -13,7 +13,8 @@ using tinygpt::test::run_cli;
 namespace {
 
 std::string gpt2_flags() {
-  return "--vocab " + quote(fixture("tokenizer/gpt2/encoder.json")) + " --merges " + quote(fixture("tokenizer/gpt2/vocab.bpe"));
+  return "--vocab " + quote(fixture("tokenizer/gpt2/encoder.json")) + " --merges " +
+         quote(fixture("tokenizer/gpt2/vocab.bpe"));
 }
 
 }  // namespace
@@ -44,16 +45,17 @@ TEST_CASE("cli tokenize: the table makes spaces and newlines visible", "[cli][to
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, StartsWith("   id  token\n"));
   CHECK_THAT(r.out, Contains("17250  Hi\n"));
-  CHECK_THAT(r.out, Contains("  220  \xC2\xB7\n"));         // ·
-  CHECK_THAT(r.out, Contains(" 612  \xC2\xB7there\n"));     // ·there
-  CHECK_THAT(r.out, Contains("  198  \xE2\x86\xB5\n"));    // ↵
-  CHECK_THAT(r.out, Contains("  197  \xE2\x86\x92\n"));    // →
-  CHECK_THAT(r.out, Contains("\\xE6"));                     // 新 is split across tokens ...
-  CHECK_THAT(r.out, Contains("(新)\n"));                    // ... and shown whole where it completes
+  CHECK_THAT(r.out, Contains("  220  \xC2\xB7\n"));      // ·
+  CHECK_THAT(r.out, Contains(" 612  \xC2\xB7there\n"));  // ·there
+  CHECK_THAT(r.out, Contains("  198  \xE2\x86\xB5\n"));  // ↵
+  CHECK_THAT(r.out, Contains("  197  \xE2\x86\x92\n"));  // →
+  CHECK_THAT(r.out, Contains("\\xE6"));                  // 新 is split across tokens ...
+  CHECK_THAT(r.out, Contains("(新)\n"));                 // ... and shown whole where it completes
 }
 
 TEST_CASE("cli tokenize: a char model, without its begin token", "[cli][tokenize]") {
-  const auto r = run_cli("tokenize " + quote("新年快樂") + " --json -m " + quote(fixture("ref/chinese_vocab.model.json")));
+  const auto r =
+      run_cli("tokenize " + quote("新年快樂") + " --json -m " + quote(fixture("ref/chinese_vocab.model.json")));
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["ids"] == nlohmann::json({2, 3, 4, 5}));  // no <bos> (id 0)

@@ -10,8 +10,8 @@
 #include <set>
 
 #include "helpers.h"
-#include "tinygpt/error.h"
 #include "pretokenize.h"
+#include "tinygpt/error.h"
 #include "tinygpt/tokenizer.h"
 #include "utf8.h"
 
@@ -193,14 +193,16 @@ TEST_CASE("gpt2: the fast encoder agrees with a naive transcription of encoder.p
 }
 
 TEST_CASE("gpt2: the files' errors name the file and line", "[tokenizer][gpt2]") {
-  CHECK_THAT(model_error("/nonexistent/encoder.json", kMerges), Contains("/nonexistent/encoder.json") && Contains("cannot open"));
+  CHECK_THAT(model_error("/nonexistent/encoder.json", kMerges),
+             Contains("/nonexistent/encoder.json") && Contains("cannot open"));
   const std::string enc = read_file(kEncoder);
   const std::string merges = read_file(kMerges);
   const std::string bad_json = write_temp("bad.json", "{\"a\": 0,");
   CHECK_THAT(model_error(bad_json, kMerges), Contains(bad_json) && Contains("not valid JSON"));
   // A merge whose result is not in the vocabulary.
   const std::string extra = write_temp("extra.bpe", merges + "Ġthe Ġthe\n");
-  CHECK_THAT(model_error(kEncoder, extra), Contains(extra + ": line 50002") && Contains("\"ĠtheĠthe\" is not in the vocabulary"));
+  CHECK_THAT(model_error(kEncoder, extra),
+             Contains(extra + ": line 50002") && Contains("\"ĠtheĠthe\" is not in the vocabulary"));
   // An unknown token on the left.
   const std::string unknown = write_temp("unknown.bpe", "#version: 0.2\nqqqqqqqqqq x\n");
   CHECK_THAT(model_error(kEncoder, unknown), Contains(unknown + ": line 2") && Contains("\"qqqqqqqqqq\""));

@@ -53,8 +53,8 @@ class Pcre2Pattern {
                                 "]+(?![^" + S + "])|[" + S + "]+";
     int err = 0;
     PCRE2_SIZE offset = 0;
-    code_.reset(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF, &err, &offset,
-                              nullptr));
+    code_.reset(
+        pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF, &err, &offset, nullptr));
     REQUIRE(code_);
     pcre2_jit_compile(code_.get(), PCRE2_JIT_COMPLETE);
     data_.reset(pcre2_match_data_create_from_pattern(code_.get(), nullptr));
@@ -118,9 +118,9 @@ TEST_CASE("pattern rule 2: letters, with one optional leading space", "[tokenize
   CHECK(split("新年快樂 機器學習") == Pieces{"新年快樂", " 機器學習"});
   CHECK(split("abc123def") == Pieces{"abc", "123", "def"});
   CHECK(split("e\xCC\x81t\xC3\xA9") == Pieces{"e", "\xCC\x81", "t\xC3\xA9"});  // a combining mark is not a letter
-  CHECK(split("ºª") == Pieces{"ºª"});                                                  // Lo in Latin-1
-  CHECK(split("\xF0\xB1\x8D\x90") == Pieces{"\xF0\xB1\x8D\x90"});                      // U+31350, CJK Ext H (Unicode 15)
-  CHECK(split(" \xE3\x80\x80x") == Pieces{" ", "\xE3\x80\x80", "x"});                 // only U+0020 joins a word
+  CHECK(split("ºª") == Pieces{"ºª"});                                          // Lo in Latin-1
+  CHECK(split("\xF0\xB1\x8D\x90") == Pieces{"\xF0\xB1\x8D\x90"});              // U+31350, CJK Ext H (Unicode 15)
+  CHECK(split(" \xE3\x80\x80x") == Pieces{" ", "\xE3\x80\x80", "x"});          // only U+0020 joins a word
 }
 
 TEST_CASE("pattern rule 3: numbers, with one optional leading space, any length", "[tokenizer][pretokenize]") {
@@ -140,27 +140,28 @@ TEST_CASE("pattern rule 4: other characters, with one optional leading space", "
   CHECK(split("新年，快樂。") == Pieces{"新年", "，", "快樂", "。"});
   CHECK(split("👍🏽👍") == Pieces{"👍🏽👍"});
   CHECK(split(" 👨‍👩‍👧") == Pieces{" 👨‍👩‍👧"});
-  CHECK(split("a\xEF\xBB\xBF" "b") == Pieces{"a", "\xEF\xBB\xBF", "b"});  // U+FEFF is not White_Space
+  CHECK(split("a\xEF\xBB\xBF"
+              "b") == Pieces{"a", "\xEF\xBB\xBF", "b"});  // U+FEFF is not White_Space
   CHECK(split(std::string("a\0b", 3)) == Pieces{"a", std::string(1, '\0'), "b"});
 }
 
 TEST_CASE("pattern rules 5 and 6: whitespace and its lookahead", "[tokenizer][pretokenize]") {
   CHECK(split("a b") == Pieces{"a", " b"});
-  CHECK(split("a  b") == Pieces{"a", " ", " b"});      // the last space goes with the word
+  CHECK(split("a  b") == Pieces{"a", " ", " b"});  // the last space goes with the word
   CHECK(split("a    b") == Pieces{"a", "   ", " b"});
   CHECK(split("a\n\nb") == Pieces{"a", "\n", "\n", "b"});  // a lone non-space whitespace before a word
   CHECK(split("a\n\n\nb") == Pieces{"a", "\n\n", "\n", "b"});
   CHECK(split("a \n b") == Pieces{"a", " \n", " b"});
   CHECK(split("a\t b") == Pieces{"a", "\t", " b"});
   CHECK(split("a \tb") == Pieces{"a", " ", "\t", "b"});
-  CHECK(split("end  ") == Pieces{"end", "  "});        // trailing whitespace: one piece
+  CHECK(split("end  ") == Pieces{"end", "  "});  // trailing whitespace: one piece
   CHECK(split("end \n") == Pieces{"end", " \n"});
   CHECK(split(" ") == Pieces{" "});
   CHECK(split("   ") == Pieces{"   "});
   CHECK(split("\n") == Pieces{"\n"});
   CHECK(split("x\r\ny") == Pieces{"x", "\r", "\n", "y"});
-  CHECK(split("x \xC2\xA0y") == Pieces{"x", " ", "\xC2\xA0", "y"});           // NBSP is White_Space
-  CHECK(split("x\xC2\x85y") == Pieces{"x", "\xC2\x85", "y"});                  // so is U+0085 (as in tiktoken)
+  CHECK(split("x \xC2\xA0y") == Pieces{"x", " ", "\xC2\xA0", "y"});  // NBSP is White_Space
+  CHECK(split("x\xC2\x85y") == Pieces{"x", "\xC2\x85", "y"});        // so is U+0085 (as in tiktoken)
   CHECK(split("x\xE3\x80\x80\xE3\x80\x80y") == Pieces{"x", "\xE3\x80\x80", "\xE3\x80\x80", "y"});
   CHECK(split("  !") == Pieces{" ", " !"});
   CHECK(split("  1") == Pieces{" ", " 1"});
@@ -176,8 +177,8 @@ TEST_CASE("character classes follow tiktoken (Unicode 16, White_Space)", "[token
   CHECK(pretok::char_class(U'7') == CharClass::number);
   CHECK(pretok::char_class(0x2167) == CharClass::number);  // Ⅷ, Nl
   CHECK(pretok::char_class(U' ') == CharClass::space);
-  for (const char32_t s : {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x2029,
-                           0x202F, 0x205F, 0x3000})
+  for (const char32_t s :
+       {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000})
     CHECK(pretok::char_class(s) == CharClass::space);
   for (const char32_t o : {0x1C, 0x1F, 0x180E, 0x200B, 0x200D, 0xFEFF, 0x0301, 0xE000, 0x10FFFF, 0x1F44D})
     CHECK(pretok::char_class(o) == CharClass::other);
@@ -196,10 +197,51 @@ TEST_CASE("the scanner agrees with PCRE2 running the pattern", "[tokenizer][pret
     return state;
   };
   // An alphabet rich in the characters the rules care about.
-  const std::vector<std::string> alphabet = {
-      " ", " ", " ", "\t", "\n", "\r", "\v", "\f", "'", "'", "s", "t", "r", "e", "v", "l", "m", "d", "S", "L", "a",
-      "Z", "0", "7", ".", "!", "-", "\xC2\xA0", "\xC2\x85", "\xE3\x80\x80", "\xE2\x80\xA8", "\xEF\xBB\xBF",
-      "\xE2\x80\x8B", "é", "e\xCC\x81", "新", "年", "，", "²", "Ⅻ", "٣", "👍", "🏽", "\xE2\x80\x8D", std::string(1, '\0')};
+  const std::vector<std::string> alphabet = {" ",
+                                             " ",
+                                             " ",
+                                             "\t",
+                                             "\n",
+                                             "\r",
+                                             "\v",
+                                             "\f",
+                                             "'",
+                                             "'",
+                                             "s",
+                                             "t",
+                                             "r",
+                                             "e",
+                                             "v",
+                                             "l",
+                                             "m",
+                                             "d",
+                                             "S",
+                                             "L",
+                                             "a",
+                                             "Z",
+                                             "0",
+                                             "7",
+                                             ".",
+                                             "!",
+                                             "-",
+                                             "\xC2\xA0",
+                                             "\xC2\x85",
+                                             "\xE3\x80\x80",
+                                             "\xE2\x80\xA8",
+                                             "\xEF\xBB\xBF",
+                                             "\xE2\x80\x8B",
+                                             "é",
+                                             "e\xCC\x81",
+                                             "新",
+                                             "年",
+                                             "，",
+                                             "²",
+                                             "Ⅻ",
+                                             "٣",
+                                             "👍",
+                                             "🏽",
+                                             "\xE2\x80\x8D",
+                                             std::string(1, '\0')};
   std::size_t checked = 0;
   for (int round = 0; round < 200000; ++round) {
     std::string text;

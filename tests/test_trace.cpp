@@ -111,8 +111,8 @@ TEST_CASE("trace: every number equals the PyTorch reference on every fixture (1e
   CHECK(sampled >= 8);
   CHECK(greedy >= 4);
   WARN("trace: " << c.numbers << " numbers checked against the reference; worst difference " << c.worst
-                  << ", worst relative to max(1, |value|) " << c.worst_scaled << "; " << c.above_absolute
-                  << " differ by more than the tolerance in absolute terms (all of them values above 1)");
+                 << ", worst relative to max(1, |value|) " << c.worst_scaled << "; " << c.above_absolute
+                 << " differ by more than the tolerance in absolute terms (all of them values above 1)");
 }
 
 TEST_CASE("trace: top equals generate's top log-probabilities, chosen equals generate's token", "[trace]") {

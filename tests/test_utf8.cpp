@@ -16,8 +16,14 @@ TEST_CASE("validation finds the first invalid byte", "[utf8]") {
 
 TEST_CASE("sanitize replaces each maximal invalid subpart with U+FFFD", "[utf8]") {
   CHECK(utf8::sanitize("ok") == "ok");
-  CHECK(utf8::sanitize("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
-  CHECK(utf8::sanitize("\xE6\x96" "x") == "\xEF\xBF\xBD" "x");  // truncated 3-byte: one replacement
+  CHECK(utf8::sanitize("a\xFF"
+                       "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(utf8::sanitize("\xE6\x96"
+                       "x") ==
+        "\xEF\xBF\xBD"
+        "x");  // truncated 3-byte: one replacement
   CHECK(utf8::sanitize("\xE6\x96") == "\xEF\xBF\xBD");
 }
 
@@ -32,10 +38,16 @@ TEST_CASE("the stream decoder never splits a character across pushes", "[utf8]")
 
 TEST_CASE("the stream decoder marks broken bytes visibly, mid-stream and at the end", "[utf8]") {
   utf8::StreamDecoder d;
-  CHECK(d.push("\xFF" "b") == "\xEF\xBF\xBD" "b");
-  CHECK(d.push("\xE5\xB9").empty());       // first two bytes of 年
-  CHECK(d.finish() == "\xEF\xBF\xBD");      // the generation ended mid-character
-  CHECK(d.push("\xE5" "x") == "\xEF\xBF\xBD" "x");
+  CHECK(d.push("\xFF"
+               "b") ==
+        "\xEF\xBF\xBD"
+        "b");
+  CHECK(d.push("\xE5\xB9").empty());    // first two bytes of 年
+  CHECK(d.finish() == "\xEF\xBF\xBD");  // the generation ended mid-character
+  CHECK(d.push("\xE5"
+               "x") ==
+        "\xEF\xBF\xBD"
+        "x");
 }
 
 TEST_CASE("display width counts CJK as two columns", "[utf8]") {

@@ -12,11 +12,11 @@ namespace tinygpt {
 struct AttentionEvent {
   int layer = 0;
   int head = 0;
-  int query_pos = 0;                // absolute position of the query token
-  std::span<const float> weights;   // [query_pos + 1]: softmax(q k^T / sqrt(d)) over keys 0..query_pos
-  std::span<const float> q;         // [head_dim]
-  const float* keys = nullptr;      // key j of this head: keys + j * kv_stride, [head_dim]
-  const float* values = nullptr;    // same layout as keys
+  int query_pos = 0;               // absolute position of the query token
+  std::span<const float> weights;  // [query_pos + 1]: softmax(q k^T / sqrt(d)) over keys 0..query_pos
+  std::span<const float> q;        // [head_dim]
+  const float* keys = nullptr;     // key j of this head: keys + j * kv_stride, [head_dim]
+  const float* values = nullptr;   // same layout as keys
   int kv_stride = 0;
 };
 using AttentionObserver = std::function<void(const AttentionEvent&)>;

@@ -54,7 +54,8 @@ struct AttentionDump {
 // "max_values" when the dump would hold more values than that (checked before anything is
 // computed), and Error(usage) naming --layer or --head with the valid range when a
 // selected index does not exist.
-AttentionDump capture_attention(const Model& model, std::string_view sentence, const AttentionSelection& selection = {});
+AttentionDump capture_attention(const Model& model, std::string_view sentence,
+                                const AttentionSelection& selection = {});
 
 // One matrix per captured head (query tokens down, key tokens across, padded by display
 // width, the strongest weight of each row marked with '*', the masked triangle left blank),

@@ -41,7 +41,7 @@ struct State {
 State make_state(const Config& config, int capacity);
 
 struct ForwardOptions {
-  bool all_logits = false;                     // logits for every token, else only the last
+  bool all_logits = false;                      // logits for every token, else only the last
   const AttentionObserver* observer = nullptr;  // called per layer, head and query; null costs nothing
   // Threads to share the work with (null: the calling thread alone). The results do not
   // depend on the thread count. With an observer, attention runs on the calling thread so

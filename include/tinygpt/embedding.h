@@ -117,9 +117,9 @@ Pca2 pca_2d(const std::vector<std::vector<float>>& vectors);
 // ---- the SVG map ------------------------------------------------------------------
 
 struct MapPoint {
-  std::string label;   // shown next to the point (valid UTF-8)
-  std::string title;   // tooltip: ids, tokens
-  double x = 0, y = 0;  // PCA coordinates
+  std::string label;      // shown next to the point (valid UTF-8)
+  std::string title;      // tooltip: ids, tokens
+  double x = 0, y = 0;    // PCA coordinates
   bool neighbor = false;  // a nearest token added to the map rather than a word asked for
   int parent = -1;        // for a neighbour: index of the word it was found for (a line joins them)
 };

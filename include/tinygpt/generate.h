@@ -30,7 +30,7 @@ struct TokenLogprob {
 
 struct Step {
   std::int32_t id;
-  double logprob;  // log_softmax of the raw logits (temperature 1, before filtering)
+  double logprob;                 // log_softmax of the raw logits (temperature 1, before filtering)
   std::vector<TokenLogprob> top;  // the top_logprobs most likely, best first
 };
 

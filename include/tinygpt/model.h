@@ -16,12 +16,12 @@ enum class Positional { learned, sinusoidal };
 enum class Activation { gelu_tanh, gelu, relu };
 
 struct Config {
-  int vocab_size = 0;   // V: rows of wte (may exceed the tokenizer's vocabulary: padding)
-  int n_ctx = 0;        // C: longest sequence the model accepts
-  int n_embd = 0;       // D: width of the residual stream
-  int n_head = 0;       // H: attention heads; each is D/H wide
-  int n_layer = 0;      // L: transformer blocks
-  int n_inner = 0;      // F: MLP hidden width (default 4*D)
+  int vocab_size = 0;  // V: rows of wte (may exceed the tokenizer's vocabulary: padding)
+  int n_ctx = 0;       // C: longest sequence the model accepts
+  int n_embd = 0;      // D: width of the residual stream
+  int n_head = 0;      // H: attention heads; each is D/H wide
+  int n_layer = 0;     // L: transformer blocks
+  int n_inner = 0;     // F: MLP hidden width (default 4*D)
   Positional positional = Positional::learned;
   Activation activation = Activation::gelu_tanh;
   float layer_norm_epsilon = 1e-5f;

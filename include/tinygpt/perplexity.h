@@ -10,10 +10,10 @@
 namespace tinygpt {
 
 struct Perplexity {
-  double nll = 0;              // summed negative log-likelihood, nats
-  std::int64_t tokens = 0;     // predicted tokens
-  std::int64_t characters = 0; // code points of the predicted text (special tokens count 0)
-  std::int64_t bytes = 0;      // UTF-8 bytes of the predicted text
+  double nll = 0;               // summed negative log-likelihood, nats
+  std::int64_t tokens = 0;      // predicted tokens
+  std::int64_t characters = 0;  // code points of the predicted text (special tokens count 0)
+  std::int64_t bytes = 0;       // UTF-8 bytes of the predicted text
 
   double per_token() const { return tokens ? nll / static_cast<double>(tokens) : 0.0; }
   double per_character() const { return characters ? nll / static_cast<double>(characters) : 0.0; }

@@ -24,12 +24,12 @@
 namespace tinygpt {
 
 struct TraceOptions {
-  int position = -1;         // the position whose next token is predicted; -1: the last token
-  std::vector<int> layers;   // layers to keep (empty: all); every layer is computed either way
-  std::vector<int> heads;    // heads to keep (empty: all)
-  int top = 10;              // how many tokens the top lists hold
-  bool lens = true;          // compute the logit lens
-  SamplerParams sampler;     // the sampling step, as generate would draw it
+  int position = -1;        // the position whose next token is predicted; -1: the last token
+  std::vector<int> layers;  // layers to keep (empty: all); every layer is computed either way
+  std::vector<int> heads;   // heads to keep (empty: all)
+  int top = 10;             // how many tokens the top lists hold
+  bool lens = true;         // compute the logit lens
+  SamplerParams sampler;    // the sampling step, as generate would draw it
   std::uint64_t seed = 0;
 };
 
@@ -84,9 +84,9 @@ struct TraceSampling {
   std::vector<TraceCandidate> after_temperature;  // softmax(logits / T) over the whole vocabulary
   std::vector<TraceCandidate> after_top_k;        // the k best, renormalised (all when top_k is 0)
   std::vector<TraceCandidate> after_top_p;        // the nucleus, renormalised: what the draw picks from
-  std::size_t candidates = 0;                // how many tokens the draw picks from in all
-  double draw = 0;                           // the uniform number in [0, 1) (not drawn when greedy)
-  bool greedy = false;                       // temperature 0 or top_k 1: the argmax, no draw
+  std::size_t candidates = 0;                     // how many tokens the draw picks from in all
+  double draw = 0;                                // the uniform number in [0, 1) (not drawn when greedy)
+  bool greedy = false;                            // temperature 0 or top_k 1: the argmax, no draw
   TraceToken chosen;
   bool is_eos = false;
 };
@@ -102,10 +102,10 @@ struct Trace {
   std::vector<float> position_row;  // [D] wpe[P], learned or the sin/cos table
   std::vector<float> sum;           // [D] their sum: the input of layer 0
   Positional positional = Positional::learned;
-  std::vector<TraceLayer> layers;   // the kept layers
-  std::vector<float> final_ln;      // [D] ln_f(the last layer's output)
-  std::vector<TraceTop> top;        // [top] the best logits
-  double entropy = 0;               // of softmax(logits), in nats
+  std::vector<TraceLayer> layers;  // the kept layers
+  std::vector<float> final_ln;     // [D] ln_f(the last layer's output)
+  std::vector<TraceTop> top;       // [top] the best logits
+  double entropy = 0;              // of softmax(logits), in nats
   TraceSampling sampling;
 };
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "common.h"
+#include "output_file.h"
 #include "tinygpt/attention_dump.h"
 #include "tinygpt/error.h"
-#include "output_file.h"
 
 namespace tinygpt::cli {
 namespace {
@@ -22,7 +22,7 @@ struct AttentionDumpOptions {
   ModelOptions model;
   std::string sentence;
   std::vector<std::string> layers, heads;  // as given: "0,2", repeated flags
-  std::string format;  // empty: from --json, then -o's extension, else table
+  std::string format;                      // empty: from --json, then -o's extension, else table
   bool json = false;
   bool include_qkv = false;
   bool summary = false;
@@ -32,7 +32,8 @@ struct AttentionDumpOptions {
 
 std::string format_from_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (ext == ".json") return "json";
   if (ext == ".svg") return "svg";
   if (ext == ".html" || ext == ".htm") return "html";
@@ -49,8 +50,10 @@ std::string resolve_format(const AttentionDumpOptions& o) {
     f = "json";
   }
   if (f.empty()) f = o.output.empty() ? "table" : format_from_extension(o.output);
-  if (o.include_qkv && f != "json") throw_usage_error("--include-qkv adds q, k and v to the JSON output: use it with --json");
-  if (o.summary && f != "table") throw_usage_error("--summary shortens the table output; it does not apply to --format " + f);
+  if (o.include_qkv && f != "json")
+    throw_usage_error("--include-qkv adds q, k and v to the JSON output: use it with --json");
+  if (o.summary && f != "table")
+    throw_usage_error("--summary shortens the table output; it does not apply to --format " + f);
   if (f == "npy" && o.output.empty()) throw_usage_error("--format npy is binary: give a file with -o FILE.npy");
   return f;
 }
@@ -95,8 +98,9 @@ void run(const CLI::App& cmd, const AttentionDumpOptions& o) {
 void register_attention_dump(CLI::App& app) {
   auto o = std::make_shared<AttentionDumpOptions>();
   CLI::App* cmd = app.add_subcommand("attention-dump", "Show every layer's and head's attention over a sentence");
-  cmd->add_option("sentence", o->sentence,
-                  "Text to run through the model once (the bos token, when the model has one, is position 0); required");
+  cmd->add_option(
+      "sentence", o->sentence,
+      "Text to run through the model once (the bos token, when the model has one, is position 0); required");
   add_model_options(*cmd, o->model);
   cmd->add_option("--layer", o->layers, "Only these layers (numbered from 0; repeat or separate with commas)")
       ->allow_extra_args(false);  // --layer 0 SENTENCE: the sentence is not a layer

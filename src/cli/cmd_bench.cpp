@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "common.h"
+#include "kernels.h"
+#include "thread_pool.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
-#include "kernels.h"
 #include "tinygpt/sampler.h"
-#include "thread_pool.h"
 
 namespace tinygpt::cli {
 namespace {
@@ -120,7 +120,8 @@ void run(const BenchOptions& o) {
   std::vector<std::int32_t> prompt;
   const std::int32_t n_valid = model.tokenizer.size();
   // In 64 bits: 7 * i passes 2^31 for prompts past 300 million tokens (a raised --max-ctx).
-  for (int i = 0; i < o.prompt_tokens; ++i) prompt.push_back(static_cast<std::int32_t>((3 + 7 * std::int64_t{i}) % n_valid));
+  for (int i = 0; i < o.prompt_tokens; ++i)
+    prompt.push_back(static_cast<std::int32_t>((3 + 7 * std::int64_t{i}) % n_valid));
 
   const int threads = ThreadPool::resolve(o.threads);
   ThreadPool pool(threads);
@@ -150,8 +151,12 @@ void run(const BenchOptions& o) {
         {"model", model.path},
         {"parameters", model.parameter_count()},
         {"config",
-         {{"vocab_size", c.vocab_size}, {"n_ctx", c.n_ctx}, {"n_embd", c.n_embd}, {"n_head", c.n_head},
-          {"n_layer", c.n_layer}, {"n_inner", c.n_inner}}},
+         {{"vocab_size", c.vocab_size},
+          {"n_ctx", c.n_ctx},
+          {"n_embd", c.n_embd},
+          {"n_head", c.n_head},
+          {"n_layer", c.n_layer},
+          {"n_inner", c.n_inner}}},
         {"kernels", kernels::to_string(isa)},
         {"threads", threads},
         {"reps", o.reps},
@@ -164,7 +169,9 @@ void run(const BenchOptions& o) {
         // machine, less when other processes held the cores (or threads waited).
         {"decode_cpu_use", stats(cpu_share).median},
         {"memory",
-         {{"peak_rss_mb", rss / 1e6}, {"weights_mb", weight_bytes / 1e6}, {"kv_cache_mb", kv_bytes / 1e6},
+         {{"peak_rss_mb", rss / 1e6},
+          {"weights_mb", weight_bytes / 1e6},
+          {"kv_cache_mb", kv_bytes / 1e6},
           {"peak_over_weights_and_cache", rss / (weight_bytes + kv_bytes)}}},
         {"prompt_ids", prompt},
         {"greedy_ids", ids},

@@ -46,8 +46,9 @@ void check_flags(const EmbedOptions& o) {
     throw_usage_error("embed: " + std::to_string(o.words.size()) +
                       " words given; only --plot takes several (the other flags describe one WORD)");
   if (o.words.size() > 1 && (o.position || o.neighbors || o.similarity))
-    throw_usage_error("embed: --position, --neighbors and --similarity describe one WORD; with --plot and several "
-                      "words, use --plot-neighbors K");
+    throw_usage_error(
+        "embed: --position, --neighbors and --similarity describe one WORD; with --plot and several "
+        "words, use --plot-neighbors K");
   if (plotting && o.words.empty()) throw_usage_error("--plot: give the words to map");
   if (o.plot_neighbors > 0 && !plotting) throw_usage_error("--plot-neighbors: only with --plot FILE.svg");
   const std::set<std::string> distinct(o.words.begin(), o.words.end());
@@ -172,11 +173,13 @@ void register_embed(CLI::App& app) {
                   "tokens and special tokens; also the number of --analogy results (default 10)")
       ->type_name("K")
       ->check(whole_number(1));
-  cmd->add_option("--similarity", o->similarity, "Cosine similarity of WORD with OTHER (0 when either is a zero vector)")
+  cmd->add_option("--similarity", o->similarity,
+                  "Cosine similarity of WORD with OTHER (0 when either is a zero vector)")
       ->type_name("OTHER");
-  cmd->add_option("--analogy", o->analogy,
-                  "Nearest tokens to A - B + C by 3CosAdd as gensim's most_similar(positive=[A, C], "
-                  "negative=[B]), leaving out A, B and C; quote a word holding spaces: '\" king\" - \" man\" + \" woman\"'")
+  cmd->add_option(
+         "--analogy", o->analogy,
+         "Nearest tokens to A - B + C by 3CosAdd as gensim's most_similar(positive=[A, C], "
+         "negative=[B]), leaving out A, B and C; quote a word holding spaces: '\" king\" - \" man\" + \" woman\"'")
       ->type_name("\"A - B + C\"");
   cmd->add_option("--plot", o->plot, "Write a 2-D PCA map of the words as an SVG scatter plot to FILE.svg")
       ->type_name("FILE.svg")

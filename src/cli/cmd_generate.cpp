@@ -28,7 +28,8 @@ nlohmann::json token_json(const Tokenizer& tok, std::int32_t id, double logprob)
 void run(const CLI::App& cmd, const GenerateOptions& o) {
   require(cmd, "prompt");
   if (o.params.top_logprobs > 0 && !o.json)
-    throw_usage_error("--top-logprobs adds the most likely tokens to each step of the --json output: use it with --json");
+    throw_usage_error(
+        "--top-logprobs adds the most likely tokens to each step of the --json output: use it with --json");
   GenerateParams params = o.params;
   params.seed = o.seed ? *o.seed : std::random_device{}();
   validate(params);  // before the model is read: a bad flag is reported at once
@@ -65,12 +66,9 @@ void run(const CLI::App& cmd, const GenerateOptions& o) {
       }
       steps.push_back(std::move(step));
     }
-    const nlohmann::json out = {{"prompt_ids", r.prompt_ids},
-                                {"ids", r.ids},
-                                {"text", utf8::sanitize(tok.decode(r.ids))},
-                                {"stop_reason", to_string(r.stop)},
-                                {"seed", params.seed},
-                                {"steps", std::move(steps)}};
+    const nlohmann::json out = {
+        {"prompt_ids", r.prompt_ids},       {"ids", r.ids},        {"text", utf8::sanitize(tok.decode(r.ids))},
+        {"stop_reason", to_string(r.stop)}, {"seed", params.seed}, {"steps", std::move(steps)}};
     std::puts(dump_json(out).c_str());
   } else {
     const std::string tail = stream.finish();
@@ -104,7 +102,8 @@ void register_generate(CLI::App& app) {
       ->check(fits_float());
   cmd->add_option("--top-k", o->params.sampler.top_k, "Keep only the K most likely tokens (0: off)")
       ->capture_default_str();
-  cmd->add_option("--top-p", o->params.sampler.top_p, "Keep the smallest set of tokens whose probability reaches P (1: off)")
+  cmd->add_option("--top-p", o->params.sampler.top_p,
+                  "Keep the smallest set of tokens whose probability reaches P (1: off)")
       ->capture_default_str()
       ->check(fits_float());
   cmd->add_option("--seed", o->seed, "Seed for sampling (default: random, shown with -v and in --json)")

@@ -1,7 +1,7 @@
 // tiny-gpt perplexity -f FILE: the model's cross-entropy on a text file.
 #include "common.h"
-#include "tinygpt/error.h"
 #include "input_file.h"
+#include "tinygpt/error.h"
 #include "tinygpt/perplexity.h"
 #include "utf8.h"
 
@@ -66,7 +66,8 @@ Perplexity score(const Model& model, const std::string& path, const std::vector<
 void run(const CLI::App& cmd, const PerplexityOptions& o) {
   require(cmd, "--file");
   const auto examples = read_examples(o.file, o.per_line);
-  if (examples.empty() || (examples.size() == 1 && examples[0].text.empty())) throw_input_error(o.file + " has no text to score");
+  if (examples.empty() || (examples.size() == 1 && examples[0].text.empty()))
+    throw_input_error(o.file + " has no text to score");
   const Model model = load(o.model);
   const Perplexity p = score(model, o.file, examples, o.per_line);
   if (o.json) {

@@ -40,7 +40,7 @@ void print_table(const Tokenizer& tok, const std::vector<std::int32_t>& ids) {
     const std::size_t len = utf8::sequence_length(text, start);
     if (len != 0 && start + len <= text.size()) completes[i] = "(" + text.substr(start, len) + ")";
   }
-  int id_width = 2;  // "id"
+  int id_width = 2;     // "id"
   int piece_width = 5;  // "token"
   for (std::size_t i = 0; i < n; ++i) {
     id_width = std::max(id_width, static_cast<int>(std::to_string(ids[i]).size()));
@@ -87,14 +87,15 @@ void run(const CLI::App& cmd, const TokenizeOptions& o) {
 
 void register_tokenize(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
-  CLI::App* cmd = app.add_subcommand("tokenize", "Show how the model's tokenizer splits a text (without the begin token)");
+  CLI::App* cmd =
+      app.add_subcommand("tokenize", "Show how the model's tokenizer splits a text (without the begin token)");
   cmd->add_option("text", o->text, "Text to tokenize (UTF-8); required");
   add_model_options(*cmd, o->model);
   CLI::Option* model = cmd->get_option("--model");
   CLI::Option* vocab = cmd->add_option("--vocab", o->vocab, "GPT-2's encoder.json (with --merges) instead of a model")
-                               ->check(non_empty_path());
-  CLI::Option* merges = cmd->add_option("--merges", o->merges, "GPT-2's vocab.bpe (with --vocab)")
-                                ->check(non_empty_path());
+                           ->check(non_empty_path());
+  CLI::Option* merges =
+      cmd->add_option("--merges", o->merges, "GPT-2's vocab.bpe (with --vocab)")->check(non_empty_path());
   vocab->needs(merges);
   merges->needs(vocab);
   vocab->excludes(model);

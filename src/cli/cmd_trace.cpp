@@ -91,7 +91,9 @@ void register_trace(CLI::App& app) {
       ->capture_default_str()
       ->check(fits_float());
   cmd->add_option("--top-k", o->trace.sampler.top_k, "As in generate (0: off)")->capture_default_str();
-  cmd->add_option("--top-p", o->trace.sampler.top_p, "As in generate (1: off)")->capture_default_str()->check(fits_float());
+  cmd->add_option("--top-p", o->trace.sampler.top_p, "As in generate (1: off)")
+      ->capture_default_str()
+      ->check(fits_float());
   cmd->add_option("--seed", o->seed, "Seed for the draw (default: random; generate with the same seed draws the same)")
       ->check(whole_number(0));
   cmd->add_flag("--no-lens", o->no_lens, "Leave out the logit lens (each layer's output read as if it were the last)");
@@ -99,7 +101,8 @@ void register_trace(CLI::App& app) {
   cmd->add_option("--format", o->format,
                   "text (default), json, or html: one self-contained page walking through the steps (needs -o)")
       ->check(CLI::IsMember({"text", "json", "html"}));
-  cmd->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout")->check(non_empty_path());
+  cmd->add_option("-o,--output", o->output, "Write to this file (atomically) instead of stdout")
+      ->check(non_empty_path());
   cmd->callback([cmd, o] { run(*cmd, *o); });
 }
 

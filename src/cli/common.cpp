@@ -15,8 +15,8 @@
 namespace tinygpt::cli {
 
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
-  cmd.add_option("-m,--model", o.model, "Model file, or the name of a shipped model (default: " +
-                                            std::string(kDefaultModelName) + ")")
+  cmd.add_option("-m,--model", o.model,
+                 "Model file, or the name of a shipped model (default: " + std::string(kDefaultModelName) + ")")
       ->check(non_empty_path());
   cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
       ->check(whole_number(1))
@@ -68,7 +68,8 @@ CLI::Validator fits_float() {
         double v = 0;
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (ec == std::errc::result_out_of_range) return s + " is beyond the range of a float";
-        if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return {};  // CLI11 and the range check say
+        if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+          return {};  // CLI11 and the range check say
         const float f = static_cast<float>(v);
         if (std::isinf(f)) return s + " is too large for a float (at most 3.4e38)";
         if (f == 0 && v != 0) return s + " is too small for a float (it would be 0)";
@@ -93,9 +94,7 @@ CLI::Validator whole_number(std::uint64_t min, std::uint64_t max) {
       min > 0 ? "POSITIVE" : "NONNEGATIVE");
 }
 
-CLI::Validator thread_count() {
-  return whole_number(0, ThreadPool::kMaxThreads).name("THREADS");
-}
+CLI::Validator thread_count() { return whole_number(0, ThreadPool::kMaxThreads).name("THREADS"); }
 
 CLI::Validator non_empty_path() {
   return CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "the file name is empty" : ""; },

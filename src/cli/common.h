@@ -1,18 +1,18 @@
 #pragma once
 // Pieces every subcommand shares: the model flags, loading, and JSON printing.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "tinygpt/model.h"
 #include "tinygpt/load.h"
+#include "tinygpt/model.h"
 
 namespace tinygpt::cli {
 
 struct ModelOptions {
-  std::string model;  // name or path; empty = the default shipped model
+  std::string model;   // name or path; empty = the default shipped model
   LoadOptions limits;  // the size limits; warnings go to the log (load())
 };
 

@@ -18,8 +18,8 @@
 #include "common.h"
 #include "exit_codes.h"
 #include "flag_names.h"
-#include "tinygpt/error.h"
 #include "kernels.h"
+#include "tinygpt/error.h"
 #include "utf8.h"
 
 namespace {
@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tiny-gpt 0.1.0");
   app.require_subcommand(1);
   app.fallthrough();  // -v may follow the subcommand
-  app.add_flag_callback("-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); },
-                        "Log details (timings, model info) to stderr");
+  app.add_flag_callback(
+      "-v,--verbose", [] { spdlog::set_level(spdlog::level::debug); }, "Log details (timings, model info) to stderr");
 
   tinygpt::cli::register_generate(app);
   tinygpt::cli::register_embed(app);

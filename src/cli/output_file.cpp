@@ -26,7 +26,6 @@ HoldSignals::~HoldSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr
 
 namespace {
 
-
 [[noreturn]] void fail(const std::string& path, int err) {
   throw_io_error("cannot write " + path + ": " + std::strerror(err));
 }
@@ -151,7 +150,8 @@ std::string final_target(const std::string& path) {
 }
 
 bool same_file(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 

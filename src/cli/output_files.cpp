@@ -86,7 +86,8 @@ void write_together(const std::vector<OutputFile>& files) {
     struct stat st {};
     if (::stat(files[i].path.c_str(), &st) != 0) continue;
     if (S_ISBLK(st.st_mode))
-      throw_io_error("cannot write " + files[i].path + ": it is a block device (a disk), not a file to write a result into");
+      throw_io_error("cannot write " + files[i].path +
+                     ": it is a block device (a disk), not a file to write a result into");
     old[i] = st;
   }
   auto in_place = [&](std::size_t i) { return old[i] && !S_ISREG(old[i]->st_mode); };

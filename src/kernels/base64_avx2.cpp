@@ -43,8 +43,8 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const char* in, std::siz
     const __m256i lo = _mm256_and_si256(v, nibble);
     const __m256i bad = _mm256_and_si256(_mm256_shuffle_epi8(lo_lut, lo), _mm256_shuffle_epi8(hi_lut, hi));
     if (!_mm256_testz_si256(bad, bad)) break;
-    const __m256i off = _mm256_blendv_epi8(_mm256_shuffle_epi8(shift_lut, hi), _mm256_set1_epi8(16),
-                                           _mm256_cmpeq_epi8(v, slash));
+    const __m256i off =
+        _mm256_blendv_epi8(_mm256_shuffle_epi8(shift_lut, hi), _mm256_set1_epi8(16), _mm256_cmpeq_epi8(v, slash));
     const __m256i sextets = _mm256_add_epi8(v, off);
     // [a b c d] -> a*64 + b, c*64 + d -> (a*64 + b)*4096 + c*64 + d: 24 bits per lane.
     const __m256i pairs = _mm256_maddubs_epi16(sextets, _mm256_set1_epi32(0x01400140));

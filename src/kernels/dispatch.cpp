@@ -5,23 +5,26 @@
 #include <string_view>
 
 #include "implementations.h"
-#include "tinygpt/error.h"
 #include "kernels.h"
 #include "thread_pool.h"
+#include "tinygpt/error.h"
 
 namespace tinygpt::kernels {
 
 const char* to_string(Isa isa) {
   switch (isa) {
-    case Isa::portable: return "portable";
-    case Isa::avx2: return "avx2";
+    case Isa::portable:
+      return "portable";
+    case Isa::avx2:
+      return "avx2";
   }
   return "?";
 }
 
 bool cpu_supports(Isa isa) {
   switch (isa) {
-    case Isa::portable: return true;
+    case Isa::portable:
+      return true;
     case Isa::avx2: {
 #if defined(__x86_64__)
       // Checks the OS saves the ymm registers too (XGETBV), not only the CPUID bits.

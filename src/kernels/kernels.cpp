@@ -75,9 +75,15 @@ void relu(float* x, int n) {
 
 void activate(Activation a, float* x, int n) {
   switch (a) {
-    case Activation::gelu_tanh: gelu_tanh(x, n); break;
-    case Activation::gelu: gelu_erf(x, n); break;
-    case Activation::relu: relu(x, n); break;
+    case Activation::gelu_tanh:
+      gelu_tanh(x, n);
+      break;
+    case Activation::gelu:
+      gelu_erf(x, n);
+      break;
+    case Activation::relu:
+      relu(x, n);
+      break;
   }
 }
 

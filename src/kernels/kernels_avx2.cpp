@@ -30,7 +30,7 @@ TG_AVX2 inline __m256i first_lanes(int n) {
 // The four horizontal sums [sum a, sum b, sum c, sum d], each as ((a0+a1)+(a2+a3)) +
 // ((a4+a5)+(a6+a7)) whichever slot it is in and whatever the other arguments are.
 TG_AVX2 inline __m128 reduce4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 ab = _mm256_hadd_ps(a, b);     // a01 a23 b01 b23 | a45 a67 b45 b67
+  const __m256 ab = _mm256_hadd_ps(a, b);  // a01 a23 b01 b23 | a45 a67 b45 b67
   const __m256 cd = _mm256_hadd_ps(c, d);
   const __m256 abcd = _mm256_hadd_ps(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
   return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
@@ -85,7 +85,8 @@ TG_AVX2 inline __m256 row_sum(const float* x, const float* w, int K) {
   for (; b < full; ++b) a[b & 3] = _mm256_fmadd_ps(_mm256_loadu_ps(x + b * 8), _mm256_loadu_ps(w + b * 8), a[b & 3]);
   if (full * 8 < K) {
     const __m256i m = first_lanes(K - full * 8);
-    a[full & 3] = _mm256_fmadd_ps(_mm256_maskload_ps(x + full * 8, m), _mm256_maskload_ps(w + full * 8, m), a[full & 3]);
+    a[full & 3] =
+        _mm256_fmadd_ps(_mm256_maskload_ps(x + full * 8, m), _mm256_maskload_ps(w + full * 8, m), a[full & 3]);
   }
   return _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3]));
 }
@@ -173,9 +174,9 @@ using TileFn = void (*)(float*, int, const float*, const float*, int, const floa
 
 // kTiles[mt - 1][nr - 1] = tile<mt, nr>
 const std::array<std::array<TileFn, 3>, 4> kTiles = {{{&tile<1, 1>, &tile<1, 2>, &tile<1, 3>},
-                                                       {&tile<2, 1>, &tile<2, 2>, &tile<2, 3>},
-                                                       {&tile<3, 1>, &tile<3, 2>, &tile<3, 3>},
-                                                       {&tile<4, 1>, &tile<4, 2>, &tile<4, 3>}}};
+                                                      {&tile<2, 1>, &tile<2, 2>, &tile<2, 3>},
+                                                      {&tile<3, 1>, &tile<3, 2>, &tile<3, 3>},
+                                                      {&tile<4, 1>, &tile<4, 2>, &tile<4, 3>}}};
 
 void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1) {
   const int K = w.cols;
@@ -224,7 +225,8 @@ TG_AVX2 void softmax(float* x, int n) {
     sum = _mm256_add_ps(sum, e);
   }
   if (full < n) {
-    const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), m)), _mm256_castsi256_ps(tail));
+    const __m256 e =
+        _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), m)), _mm256_castsi256_ps(tail));
     _mm256_maskstore_ps(x + full, tail, e);
     sum = _mm256_add_ps(sum, e);
   }
@@ -238,7 +240,8 @@ TG_AVX2 void softmax(float* x, int n) {
 // the identical v / (1 + e^(-2u)), which needs one exponential and no cancellation.
 TG_AVX2 inline __m256 gelu_tanh8(__m256 v) {
   const __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
-  const __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), v3, v));
+  const __m256 u =
+      _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), v3, v));
   const __m256 e = exp8(_mm256_mul_ps(_mm256_set1_ps(-2.0f), u));
   return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
@@ -261,9 +264,15 @@ TG_AVX2 void relu(float* x, int n) {
 
 void activate(Activation a, float* x, int n) {
   switch (a) {
-    case Activation::gelu_tanh: gelu_tanh(x, n); break;
-    case Activation::gelu: kernels::gelu_erf(x, n); break;  // erf: the portable loop (no vector erf here)
-    case Activation::relu: relu(x, n); break;
+    case Activation::gelu_tanh:
+      gelu_tanh(x, n);
+      break;
+    case Activation::gelu:
+      kernels::gelu_erf(x, n);
+      break;  // erf: the portable loop (no vector erf here)
+    case Activation::relu:
+      relu(x, n);
+      break;
   }
 }
 
@@ -290,10 +299,8 @@ TG_AVX2 inline void weighted_sum(float* out, const float* v, std::size_t ld, con
   }
   for (; i < n; ++i) a0 = _mm256_fmadd_ps(_mm256_set1_ps(p[i]), load8<Masked>(m, v + i * ld), a0);
   const __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-  if (Masked)
-    _mm256_maskstore_ps(out, m, s);
-  else
-    _mm256_storeu_ps(out, s);
+  if (Masked) _mm256_maskstore_ps(out, m, s);
+  else _mm256_storeu_ps(out, s);
 }
 
 // out[0..8 NV) = sum_i p[i] * v[i * ld + 0..8 NV) for a head of 8 NV lanes held in
@@ -321,13 +328,14 @@ TG_AVX2 inline void weighted_rows(float* out, const float* v, std::size_t ld, co
     for (int u = 0; u < NV; ++u) acc[0][u] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i * ld + 8 * u), acc[0][u]);
   }
 #pragma GCC unroll 8
-  for (int u = 0; u < NV; ++u) _mm256_storeu_ps(out + 8 * u, S == 2 ? _mm256_add_ps(acc[0][u], acc[S - 1][u]) : acc[0][u]);
+  for (int u = 0; u < NV; ++u)
+    _mm256_storeu_ps(out + 8 * u, S == 2 ? _mm256_add_ps(acc[0][u], acc[S - 1][u]) : acc[0][u]);
 }
 
 // One head, one query. Scores four keys at a time (four independent FMA chains), then a
 // vector softmax, then the weighted sum of values, eight lanes of the head at a time.
-TG_AVX2 void attend_head(float* out, const float* q, const float* keys, const float* values, int kv_stride,
-                         int n_keys, int head_dim, float scale, float* scores) {
+TG_AVX2 void attend_head(float* out, const float* q, const float* keys, const float* values, int kv_stride, int n_keys,
+                         int head_dim, float scale, float* scores) {
   const std::size_t ld = static_cast<std::size_t>(kv_stride);
   const int full = head_dim & ~7;
   const __m256i tail = first_lanes(head_dim - full);
@@ -378,14 +386,22 @@ TG_AVX2 void attend_head(float* out, const float* q, const float* keys, const fl
 
   if (full == head_dim && head_dim <= 64) {
     switch (head_dim / 8) {
-      case 1: return weighted_rows<1>(out, values, ld, scores, n_keys);
-      case 2: return weighted_rows<2>(out, values, ld, scores, n_keys);
-      case 3: return weighted_rows<3>(out, values, ld, scores, n_keys);
-      case 4: return weighted_rows<4>(out, values, ld, scores, n_keys);
-      case 5: return weighted_rows<5>(out, values, ld, scores, n_keys);
-      case 6: return weighted_rows<6>(out, values, ld, scores, n_keys);
-      case 7: return weighted_rows<7>(out, values, ld, scores, n_keys);
-      default: return weighted_rows<8>(out, values, ld, scores, n_keys);
+      case 1:
+        return weighted_rows<1>(out, values, ld, scores, n_keys);
+      case 2:
+        return weighted_rows<2>(out, values, ld, scores, n_keys);
+      case 3:
+        return weighted_rows<3>(out, values, ld, scores, n_keys);
+      case 4:
+        return weighted_rows<4>(out, values, ld, scores, n_keys);
+      case 5:
+        return weighted_rows<5>(out, values, ld, scores, n_keys);
+      case 6:
+        return weighted_rows<6>(out, values, ld, scores, n_keys);
+      case 7:
+        return weighted_rows<7>(out, values, ld, scores, n_keys);
+      default:
+        return weighted_rows<8>(out, values, ld, scores, n_keys);
     }
   }
   for (int d = 0; d < full; d += 8) weighted_sum<false>(out + d, values + d, ld, scores, n_keys, tail);

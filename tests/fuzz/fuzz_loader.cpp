@@ -7,8 +7,8 @@
 // odd but valid shapes (one head, head_dim 1, padded vocabularies) reach the forward pass,
 // whose logits must be finite (or the pass refuses the model: huge weights overflow).
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 #include <vector>
 
@@ -18,7 +18,6 @@
 #include "tinygpt/load.h"
 
 namespace {
-
 
 void check_model(const tinygpt::Model& m, const tinygpt::LoadOptions& limits) {
   const tinygpt::Config& c = m.config;

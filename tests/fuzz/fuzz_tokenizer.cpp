@@ -7,8 +7,8 @@
 // bytes, and decode the input read as arbitrary ids. UTF-8: sanitize gives valid UTF-8 and
 // the streaming decoder, fed the input in pieces, gives exactly what sanitize gives.
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <span>
 #include <string>
@@ -16,14 +16,13 @@
 #include <vector>
 
 #include "fuzz_check.h"
-#include "tinygpt/error.h"
 #include "pretokenize.h"
+#include "tinygpt/error.h"
+#include "tinygpt/load.h"
 #include "tinygpt/tokenizer.h"
 #include "utf8.h"
-#include "tinygpt/load.h"
 
 namespace {
-
 
 bool valid_utf8(std::string_view s) { return !tinygpt::utf8::first_invalid(s); }
 
