@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake g++ make pkg-config libcli11-dev nlohmann-json3-dev libspdlog-dev catch2 libpcre2-dev libeigen3-dev)
 test_pkgs=(python3 python3-numpy python3-torch python3-regex python3-matplotlib libopenblas0-pthread
-           chromium fonts-wqy-zenhei librsvg2-bin clang-14 libclang-rt-14-dev
+           chromium fonts-wqy-zenhei librsvg2-bin clang-14 libclang-rt-14-dev clang-format-14
            bible-kjv bible-kjv-text)  # the last two: the training text the tokenizer fixture test rebuilds
 
 want=("${build_pkgs[@]}")
