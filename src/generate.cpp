@@ -43,6 +43,7 @@ std::vector<std::int32_t> prompt_ids(const Model& model, std::string_view prompt
 }
 
 std::vector<TokenLogprob> top_logprobs(std::span<const double> logprobs, int k) {
+  if (k <= 0) return {};  // every decoded token comes through here: no work when none are asked for
   std::vector<std::int32_t> order(logprobs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
   const auto n = std::min<std::size_t>(static_cast<std::size_t>(std::max(k, 0)), order.size());
