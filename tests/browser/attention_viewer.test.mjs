@@ -6,29 +6,11 @@
 // token shows what it attends to, and that the page makes no request outside its file.
 //   node attention_viewer.test.mjs PAGE.html DUMP.json [PAGE.html DUMP.json ...]
 // SCREENSHOT_DIR=dir also saves a PNG of each page.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps trying to reach Google's services.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-               '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TIME_LIMIT_MS = 90_000;
-
-let failures = 0;
-function check(ok, message) {
-  if (ok) return;
-  failures += 1;
-  console.error('FAIL: ' + message);
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the browser test took more than ${TIME_LIMIT_MS / 1000} s`);
-  process.exit(1);
-}, TIME_LIMIT_MS);
+import { check, failureCount, runPages, watchPage } from './harness.mjs';
 
 // Everything the heatmap shows, read back from the DOM.
 async function heatmapState(page) {
@@ -92,10 +74,7 @@ async function checkPage(context, htmlPath, jsonPath) {
   const T = dump.tokens.length;
   const name = path.basename(htmlPath);
   const page = await context.newPage();
-  const errors = [], outside = [];
-  page.on('pageerror', e => errors.push(String(e)));
-  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('request', r => { if (!/^(file|data|blob):/.test(r.url())) outside.push(r.url()); });
+  const { errors, outside } = watchPage(page);
 
   await page.goto(pathToFileURL(path.resolve(htmlPath)).href);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
@@ -153,28 +132,7 @@ async function checkPage(context, htmlPath, jsonPath) {
   check(errors.length === 0, `${name}: errors in the page: ${errors.join(' | ')}`);
   check(outside.length === 0, `${name}: requests outside the file: ${outside.join(' ')}`);
   await page.close();
-  console.log(`${failures === 0 ? 'ok' : 'checked'}: ${name} (${T} tokens, ${dump.layers.length} layers x ${dump.heads.length} heads)`);
+  console.log(`${failureCount() === 0 ? 'ok' : 'checked'}: ${name} (${T} tokens, ${dump.layers.length} layers x ${dump.heads.length} heads)`);
 }
 
-const args = process.argv.slice(2);
-if (args.length === 0 || args.length % 2 !== 0) {
-  console.error('usage: node attention_viewer.test.mjs PAGE.html DUMP.json [PAGE.html DUMP.json ...]');
-  process.exit(2);
-}
-const profile = mkdtempSync(path.join(tmpdir(), 'tinygpt-chromium-'));
-let context;
-try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 }, timeout: 30_000,
-  });
-  for (let i = 0; i < args.length; i += 2) await checkPage(context, args[i], args[i + 1]);
-} catch (e) {
-  failures += 1;
-  console.error('FAIL: ' + (e && e.stack ? e.stack : e));
-} finally {
-  if (context) await context.close();
-  rmSync(profile, { recursive: true, force: true });
-  clearTimeout(watchdog);
-}
-console.log(failures === 0 ? 'attention viewer: all checks passed' : `attention viewer: ${failures} check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+await runPages('attention viewer', 'node attention_viewer.test.mjs PAGE.html DUMP.json [PAGE.html DUMP.json ...]', checkPage);

@@ -7,28 +7,11 @@
 // errors and makes no request outside its file.
 //   node trace_viewer.test.mjs PAGE.html TRACE.json [PAGE.html TRACE.json ...]
 // SCREENSHOT_DIR=dir also saves a PNG of each page.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-               '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TIME_LIMIT_MS = 90_000;
-
-let failures = 0;
-function check(ok, message) {
-  if (!ok) {
-    failures += 1;
-    console.error('FAIL: ' + message);
-  }
-}
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the browser test took more than ${TIME_LIMIT_MS / 1000} s`);
-  process.exit(1);
-}, TIME_LIMIT_MS);
+import { check, runPages, watchPage } from './harness.mjs';
 
 // What the layer view shows, read back from the DOM.
 const layerState = page => page.evaluate(() => {
@@ -66,10 +49,7 @@ async function checkPage(context, htmlPath, jsonPath) {
   const trace = JSON.parse(readFileSync(jsonPath, 'utf8'));
   const name = path.basename(htmlPath);
   const page = await context.newPage();
-  const errors = [], outside = [];
-  page.on('pageerror', e => errors.push(String(e)));
-  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('request', r => { if (!/^(file|data|blob):/.test(r.url())) outside.push(r.url()); });
+  const { errors, outside } = watchPage(page);
   await page.goto(pathToFileURL(path.resolve(htmlPath)).href);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
 
@@ -111,25 +91,4 @@ async function checkPage(context, htmlPath, jsonPath) {
   console.log(`checked: ${name} (${trace.tokens.length} tokens, ${trace.layers.length} layers)`);
 }
 
-const args = process.argv.slice(2);
-if (args.length === 0 || args.length % 2 !== 0) {
-  console.error('usage: node trace_viewer.test.mjs PAGE.html TRACE.json [PAGE.html TRACE.json ...]');
-  process.exit(2);
-}
-const profile = mkdtempSync(path.join(tmpdir(), 'tinygpt-chromium-'));
-let context;
-try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 }, timeout: 30_000,
-  });
-  for (let i = 0; i < args.length; i += 2) await checkPage(context, args[i], args[i + 1]);
-} catch (e) {
-  failures += 1;
-  console.error('FAIL: ' + (e && e.stack ? e.stack : e));
-} finally {
-  if (context) await context.close();
-  rmSync(profile, { recursive: true, force: true });
-  clearTimeout(watchdog);
-}
-console.log(failures === 0 ? 'trace viewer: all checks passed' : `trace viewer: ${failures} check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+await runPages('trace viewer', 'node trace_viewer.test.mjs PAGE.html TRACE.json [PAGE.html TRACE.json ...]', checkPage);
