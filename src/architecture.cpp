@@ -1,6 +1,8 @@
 #include "architecture.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -201,6 +203,67 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
   }
   m.store = std::move(store);
   return m;
+}
+
+void for_each_tensor(const Model& m, const TensorVisitor& visit) {
+  const Config& c = m.config;
+  const Weights& w = m.weights;
+  auto table = [&](const std::string& name, const Matrix& t) { visit(name, {t.rows, t.cols}, t.data); };
+  auto vec = [&](const std::string& name, Vector v) { visit(name, {static_cast<std::int64_t>(v.size())}, v); };
+  std::vector<float> in_out;  // a Conv1D weight turned back to [in][out]
+  auto linear = [&](const std::string& name, const Matrix& t) {
+    in_out.resize(t.data.size());
+    const auto rows = static_cast<std::size_t>(t.rows), cols = static_cast<std::size_t>(t.cols);
+    for (std::size_t o = 0; o < rows; ++o)
+      for (std::size_t i = 0; i < cols; ++i) in_out[i * rows + o] = t.data[o * cols + i];
+    visit(name, {t.cols, t.rows}, in_out);
+  };
+  table("wte.weight", w.wte);
+  if (c.positional == Positional::learned) table("wpe.weight", w.wpe);
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    const std::string p = "h." + std::to_string(i) + ".";
+    const LayerWeights& l = w.layers[i];
+    vec(p + "ln_1.weight", l.ln_1_weight);
+    vec(p + "ln_1.bias", l.ln_1_bias);
+    linear(p + "attn.c_attn.weight", l.attn_weight);
+    vec(p + "attn.c_attn.bias", l.attn_bias);
+    linear(p + "attn.c_proj.weight", l.attn_proj_weight);
+    vec(p + "attn.c_proj.bias", l.attn_proj_bias);
+    vec(p + "ln_2.weight", l.ln_2_weight);
+    vec(p + "ln_2.bias", l.ln_2_bias);
+    linear(p + "mlp.c_fc.weight", l.fc_weight);
+    vec(p + "mlp.c_fc.bias", l.fc_bias);
+    linear(p + "mlp.c_proj.weight", l.mlp_proj_weight);
+    vec(p + "mlp.c_proj.bias", l.mlp_proj_bias);
+  }
+  vec("ln_f.weight", w.ln_f_weight);
+  vec("ln_f.bias", w.ln_f_bias);
+  if (!c.tie_word_embeddings) table("lm_head.weight", w.lm_head);
+}
+
+nlohmann::ordered_json shortest_float_json(float value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  *end = '\0';
+  // The double nearest that decimal prints as the same decimal and reads back as `value`.
+  return std::strtod(text, nullptr);
+}
+
+nlohmann::ordered_json config_json(const Config& c) {
+  nlohmann::ordered_json j;
+  j["vocab_size"] = c.vocab_size;
+  j["n_ctx"] = c.n_ctx;
+  j["n_embd"] = c.n_embd;
+  j["n_head"] = c.n_head;
+  j["n_layer"] = c.n_layer;
+  j["n_inner"] = c.n_inner;
+  j["positional"] = c.positional == Positional::learned ? "learned" : "sinusoidal";
+  j["activation"] = c.activation == Activation::gelu_tanh ? "gelu_tanh"
+                    : c.activation == Activation::gelu    ? "gelu"
+                                                          : "relu";
+  j["layer_norm_epsilon"] = shortest_float_json(c.layer_norm_epsilon);
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  return j;
 }
 
 }  // namespace tinygpt

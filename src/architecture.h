@@ -4,6 +4,7 @@
 // named tensors becomes a Model. A file format reads a config and tensors by name and
 // hands them here, so a second format reuses this half unchanged.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -44,6 +45,22 @@ std::string shape_text(const std::vector<std::int64_t>& shape);
 // and no other tensor may be there. `store` owns the tensors' values and moves into the
 // Model; a sinusoidal position table is computed into it last. Throws Error(model)
 // naming the tensor ("wrong shape for h.0.ln_1.weight: got [..], expected [..]").
+// The inverse of assemble_model, for writers: each tensor the Model holds, by GPT-2 name, in
+// the file's shape and layout (Conv1D weights back to [in][out]), in the order of
+// docs/weights-format.md's table. A sinusoidal model's position table is computed from the
+// config, not stored, so it is not among them.
+using TensorVisitor =
+    std::function<void(const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values)>;
+void for_each_tensor(const Model& m, const TensorVisitor& visit);
+
+// The weights JSON's "config" object for `c`, every field written out (none left to its
+// default), in the order of docs/weights-format.md; parse_config reads it back to `c`.
+nlohmann::ordered_json config_json(const Config& c);
+
+// A float32 as the shortest decimal that reads back to the same float (1e-05, not
+// 9.999999747378752e-06), as a JSON number.
+nlohmann::ordered_json shortest_float_json(float value);
+
 Model assemble_model(const Config& config, Tokenizer tokenizer, const NamedTensors& tensors, WeightStore store,
                      const std::string& where);
 

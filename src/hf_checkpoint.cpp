@@ -84,8 +84,14 @@ HfCheckpointFiles find_hf_checkpoint(const std::string& path) {
     f.vocab.clear();
     f.merges.clear();
     f.tokenizer_json = (dir / "tokenizer.json").string();
-    if (!is_file(f.tokenizer_json))
-      throw_model_error(dir.string() + " has no tokenizer: it needs vocab.json and merges.txt, or tokenizer.json");
+    if (!is_file(f.tokenizer_json)) {
+      f.tokenizer_json.clear();
+      f.tinygpt_tokenizer = (dir / "tinygpt_tokenizer.json").string();
+      if (!is_file(f.tinygpt_tokenizer))
+        throw_model_error(dir.string() +
+                          " has no tokenizer: it needs vocab.json and merges.txt, or tokenizer.json (or the "
+                          "tinygpt_tokenizer.json that tiny-gpt convert writes)");
+    }
   }
   return f;
 }
@@ -114,10 +120,24 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
   const Config& config = hf.config;
   // A tied model's lm_head.weight is a copy of wte.weight that the engine does not need.
   if (config.tie_word_embeddings) chosen.erase("lm_head.weight");
+  // A sinusoidal model (tinygpt_positional) recomputes its table; the file's copy, there for
+  // other GPT-2 code, must be that table, or the two would run different models.
+  const SafetensorsTensor* sinusoid_copy = nullptr;
+  if (config.positional == Positional::sinusoidal) {
+    if (const auto wpe = chosen.find("wpe.weight"); wpe != chosen.end()) {
+      sinusoid_copy = wpe->second;
+      chosen.erase(wpe);
+    }
+  }
 
-  const std::string& tokenizer_file = files.tokenizer_json.empty() ? files.vocab : files.tokenizer_json;
-  Tokenizer tokenizer = files.tokenizer_json.empty() ? Tokenizer::from_gpt2_files(files.vocab, files.merges)
-                                                     : read_tokenizer_json(files.tokenizer_json, hf);
+  const std::string& tokenizer_file = !files.vocab.empty()            ? files.vocab
+                                      : !files.tokenizer_json.empty() ? files.tokenizer_json
+                                                                      : files.tinygpt_tokenizer;
+  Tokenizer tokenizer =
+      !files.vocab.empty() ? Tokenizer::from_gpt2_files(files.vocab, files.merges)
+      : !files.tokenizer_json.empty()
+          ? read_tokenizer_json(files.tokenizer_json, hf)
+          : Tokenizer::from_json(read_json_file(files.tinygpt_tokenizer, kMaxTokenizerBytes), files.tinygpt_tokenizer);
   if (tokenizer.size() > config.vocab_size)
     throw_model_error(tokenizer_file + " has " + std::to_string(tokenizer.size()) + " entries but " + files.config +
                       " says vocab_size " + std::to_string(config.vocab_size));
@@ -148,6 +168,14 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
   file->advise_reuse();
   store.keep_alive(file);
   Model m = assemble_model(config, std::move(tokenizer), named, std::move(store), where);
+  if (sinusoid_copy) {
+    const std::span<const float> table = m.weights.wpe.data;
+    const bool same = sinusoid_copy->dtype == "F32" && sinusoid_copy->bytes.size() == table.size_bytes() &&
+                      std::memcmp(sinusoid_copy->bytes.data(), table.data(), table.size_bytes()) == 0;
+    if (!same)
+      throw_model_error(where + ": wpe.weight is not the sinusoid table that " + files.config +
+                        " asks for with tinygpt_positional \"sinusoidal\"");
+  }
   m.file_bytes = text.size();
   m.format = "safetensors (Hugging Face checkpoint)";
   for (const auto& [name, t] : chosen) {

@@ -15,6 +15,8 @@ struct HfCheckpointFiles {
   std::string config, weights;
   std::string vocab, merges;   // when both are there (GPT-2's own files, preferred)
   std::string tokenizer_json;  // otherwise
+  std::string
+      tinygpt_tokenizer;  // otherwise: a weights JSON's "tokenizer" object, as `convert` writes for char tokenizers
 };
 
 // Whether `path` names a checkpoint rather than a weights JSON: a directory, or a file

@@ -73,6 +73,10 @@ HfGpt2Config config_from_hf_gpt2(const nlohmann::json& j, LmHead lm_head, const 
   if (!positions) throw_model_error(where + ": n_positions is missing");
   ours["n_ctx"] = *positions;
 
+  // Not a transformers field: `tiny-gpt convert` writes it for a model with sinusoidal
+  // positions, whose table it also stores as wpe.weight for other GPT-2 code.
+  if (const auto* pos = value("tinygpt_positional")) ours["positional"] = *pos;
+
   if (const auto* act = value("activation_function")) {
     const std::string name = act->is_string() ? act->get<std::string>() : act->dump();
     if (name == "gelu_new" || name == "gelu_pytorch_tanh") ours["activation"] = "gelu_tanh";
@@ -107,8 +111,8 @@ HfGpt2Config config_from_hf_gpt2(const nlohmann::json& j, LmHead lm_head, const 
         throw_model_error(where + ": " + key + " must be a token id, found " + v.dump());
       (key == "bos_token_id" ? out.bos_token_id : out.eos_token_id) = v.get<int>();
     } else if (!ours.contains(key) && key != "n_positions" && key != "activation_function" &&
-               key != "tie_word_embeddings" && !key.starts_with("scale_attn") && key != "add_cross_attention" &&
-               !irrelevant_to_inference(key) && options.on_warning) {
+               key != "tie_word_embeddings" && key != "tinygpt_positional" && !key.starts_with("scale_attn") &&
+               key != "add_cross_attention" && !irrelevant_to_inference(key) && options.on_warning) {
       options.on_warning(where + ": ignoring config field \"" + key + "\"");
     }
   }

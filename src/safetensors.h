@@ -49,4 +49,24 @@ std::span<const float> safetensors_values(const SafetensorsTensor& t, const std:
 // Floats safetensors_values will take from `store` for this tensor (to reserve them up front).
 std::uint64_t safetensors_floats_to_store(const SafetensorsTensor& t, bool transpose);
 
+// Writes a safetensors file of float32 tensors (src/safetensors_write.cpp), in the order
+// they are added. The header is padded with spaces so that the data starts at a multiple
+// of 8 bytes, as Hugging Face's writer does: that alignment is what lets a reader use F32
+// tensors in place from a memory map.
+class SafetensorsWriter {
+ public:
+  void add_f32(const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values);
+  // The whole file. "__metadata__" is written only when `metadata` is not empty.
+  std::string finish(const std::map<std::string, std::string>& metadata) const;
+
+ private:
+  struct Entry {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::uint64_t begin = 0, end = 0;  // data_offsets
+  };
+  std::vector<Entry> entries_;
+  std::string data_;
+};
+
 }  // namespace tinygpt

@@ -137,7 +137,8 @@ class MergeMap {
 struct BpeTables {
   std::array<std::int32_t, 256> byte_ids{};
   MergeMap merges;
-  std::vector<std::int32_t> merge_results;     // rank -> merged id
+  std::vector<std::int32_t> merge_results;                         // rank -> merged id
+  std::vector<std::pair<std::int32_t, std::int32_t>> merge_parts;  // rank -> the two ids merged (to write it out)
   std::vector<std::uint32_t> byte_pair_ranks;  // [b1 * 256 + b2]: the rank of two byte tokens, a dense table
 
   // Appends the ids of one pre-token to `out`.
@@ -314,6 +315,7 @@ void Tokenizer::finish_bpe(std::vector<std::string> written, std::vector<std::pa
 
   tables->merges.reserve(merges.size());
   tables->merge_results.reserve(merges.size());
+  tables->merge_parts.reserve(merges.size());
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
     auto id_of = [&](const std::string& token, const char* what) {
@@ -331,6 +333,7 @@ void Tokenizer::finish_bpe(std::vector<std::string> written, std::vector<std::pa
       throw_model_error(merge_ctx(rank) + ": the pair " + quote_token(a + " " + b) + " is listed twice (first at " +
                         merge_ctx(tables->merges.rank(left, right)) + ")");
     tables->merge_results.push_back(result);
+    tables->merge_parts.emplace_back(left, right);
   }
   tables->byte_pair_ranks.resize(256 * 256);
   for (int b1 = 0; b1 < 256; ++b1)
@@ -391,6 +394,41 @@ Tokenizer Tokenizer::bpe_from_json(const nlohmann::json& j, const std::string& w
   t.finish_bpe(std::move(v.written), std::move(pairs), where + ": tokenizer.vocab",
                [&](std::size_t i) { return where + ": tokenizer.merges[" + std::to_string(i) + "]"; });
   return t;
+}
+
+nlohmann::ordered_json Tokenizer::to_json() const {
+  nlohmann::ordered_json j;
+  auto specials = [&] {
+    if (bos_) j["bos_token"] = bytes_[static_cast<std::size_t>(*bos_)];
+    if (eos_) j["eos_token"] = bytes_[static_cast<std::size_t>(*eos_)];
+    if (unk_) j["unk_token"] = bytes_[static_cast<std::size_t>(*unk_)];
+  };
+  if (type_ == TokenizerType::char_level) {
+    j["type"] = "char";
+    j["vocab"] = bytes_;
+    specials();
+    return j;
+  }
+  j["type"] = "byte_bpe";
+  // Each entry as the file spelled it: a special token by its name, anything else in GPT-2's
+  // printable byte alphabet (the inverse of printable_to_bytes, so the spelling round-trips).
+  std::vector<std::string> written(bytes_.size());
+  for (std::size_t id = 0; id < bytes_.size(); ++id) {
+    if (is_special(static_cast<std::int32_t>(id))) {
+      written[id] = bytes_[id];
+      continue;
+    }
+    for (const char c : bytes_[id]) written[id] += utf8::encode(alphabet().to_cp[static_cast<unsigned char>(c)]);
+  }
+  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  for (std::size_t id = 0; id < written.size(); ++id) vocab[written[id]] = id;
+  j["vocab"] = std::move(vocab);
+  nlohmann::ordered_json merges = nlohmann::ordered_json::array();
+  for (const auto& [left, right] : bpe_->merge_parts)
+    merges.push_back(written[static_cast<std::size_t>(left)] + " " + written[static_cast<std::size_t>(right)]);
+  j["merges"] = std::move(merges);
+  specials();
+  return j;
 }
 
 Tokenizer Tokenizer::from_gpt2_files(const std::string& encoder_json_path, const std::string& vocab_bpe_path) {

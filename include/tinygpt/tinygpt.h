@@ -18,5 +18,6 @@
 #include "tinygpt/model.h"
 #include "tinygpt/perplexity.h"
 #include "tinygpt/sampler.h"
+#include "tinygpt/save.h"
 #include "tinygpt/tokenizer.h"
 #include "tinygpt/weight_store.h"

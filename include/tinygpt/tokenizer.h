@@ -31,6 +31,11 @@ class Tokenizer {
   // GPT-2's own encoder.json + vocab.bpe (<|endoftext|> is its bos and eos).
   static Tokenizer from_gpt2_files(const std::string& encoder_json_path, const std::string& vocab_bpe_path);
 
+  // The weights file's "tokenizer" object (docs/weights-format.md) that from_json() reads
+  // back into this same tokenizer: type, vocab (char: a list; byte_bpe: {token: id} in id
+  // order), merges in rank order, and the special tokens by name.
+  nlohmann::ordered_json to_json() const;
+
   TokenizerType type() const { return type_; }
   // Number of entries in the vocabulary (the model's vocab_size may be larger: padding).
   std::int32_t size() const { return static_cast<std::int32_t>(bytes_.size()); }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "hf_checkpoint.h"
 #include "model_path.h"
 #include "output_file.h"
 #include "thread_pool.h"
@@ -34,8 +35,20 @@ void refuse_output_over_model(const std::string& output, const char* flag, const
   } catch (const Error&) {
     return;  // no such model: it cannot be the output, and loading it says what is wrong
   }
-  if (same_file(output, path))
-    throw_usage_error(std::string(flag) + " " + output + " is the model file " + path + ": refusing to write over it");
+  std::vector<std::string> inputs = {path};
+  if (is_hf_checkpoint_path(path)) {
+    try {
+      const HfCheckpointFiles f = find_hf_checkpoint(path);
+      for (const std::string* p : {&f.config, &f.weights, &f.vocab, &f.merges, &f.tokenizer_json, &f.tinygpt_tokenizer})
+        if (!p->empty()) inputs.push_back(*p);
+    } catch (const Error&) {
+      // not a complete checkpoint: loading it says what is wrong
+    }
+  }
+  for (const std::string& input : inputs)
+    if (same_file(output, input))
+      throw_usage_error(std::string(flag) + " " + output + " is the model file " + input +
+                        ": refusing to write over it");
 }
 
 void require(const CLI::App& cmd, const std::string& name) {

@@ -20,7 +20,8 @@ struct ModelOptions {
 void add_model_options(CLI::App& cmd, ModelOptions& options);
 Model load(const ModelOptions& options);
 
-// An output (named by `flag`) that is the model file itself, through any name or link, is
+// An output (named by `flag`) that is the model file itself (or, for a checkpoint, any of its
+// files), through any name or link, is
 // refused before anything is read: writing it would destroy the model.
 void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model);
 
@@ -60,5 +61,6 @@ void register_perplexity(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_info(CLI::App& app);
 void register_trace(CLI::App& app);
+void register_convert(CLI::App& app);
 
 }  // namespace tinygpt::cli

@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   tinygpt::cli::register_bench(app);
   tinygpt::cli::register_info(app);
   tinygpt::cli::register_trace(app);
+  tinygpt::cli::register_convert(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,96 @@
+// tiny-gpt convert IN OUT: a weights JSON <-> a Hugging Face GPT-2 checkpoint folder,
+// lossless for float32 (include/tinygpt/save.h says what each side holds).
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "common.h"
+#include "hf_checkpoint.h"
+#include "model_path.h"
+#include "output_file.h"
+#include "output_folder.h"
+#include "tinygpt/error.h"
+#include "tinygpt/save.h"
+
+namespace tinygpt::cli {
+namespace {
+
+struct ConvertOptions {
+  ModelOptions model;  // IN
+  std::string output;  // OUT
+  bool force = false;
+};
+
+// Every name a checkpoint folder written by convert (or downloaded from the hub) holds:
+// --force may replace a folder holding these and nothing else.
+const std::set<std::string> kCheckpointFiles = {
+    "config.json",      "model.safetensors",      "vocab.json",         "merges.txt",
+    "tokenizer.json",   "tinygpt_tokenizer.json", "generation_config.json", "tokenizer_config.json",
+    "special_tokens_map.json"};
+
+void run(const ConvertOptions& o) {
+  namespace fs = std::filesystem;
+  const bool to_json = o.output.ends_with(".json");
+  if (o.output.ends_with(".safetensors"))
+    throw_usage_error("OUT " + o.output +
+                      " names a .safetensors file; convert writes a checkpoint folder (config.json, "
+                      "model.safetensors and the tokenizer): give the folder's name");
+  refuse_output_over_model(o.output, "OUT", o.model);
+  // A folder output replaces the whole folder: the input must not live in it.
+  const std::string input = resolve_model_path(o.model.model);
+  if (!to_json && (same_file(o.output, input) || same_file(o.output, fs::path(input).parent_path().string())))
+    throw_usage_error("OUT " + o.output + " holds the model " + input + ": refusing to write over it");
+  if (to_json && !o.force) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(o.output, ec)))
+      throw_usage_error(o.output + " already exists (--force replaces it)");
+  }
+
+  const Model m = load(o.model);
+  if (to_json) {
+    const std::string text = weights_json_text(m);
+    write_file_atomically(o.output, text);
+    spdlog::info("wrote {}: weights JSON, {} parameters, {:.1f} MB", o.output, m.parameter_count(),
+                 static_cast<double>(text.size()) / 1e6);
+    return;
+  }
+  FolderOutput out{o.output, {}, o.force, kCheckpointFiles};
+  std::string names;
+  for (SavedFile& f : hf_checkpoint_files(m)) {
+    names += (names.empty() ? "" : ", ") + f.name;
+    out.files.push_back({std::move(f.name), std::move(f.bytes)});
+  }
+  write_folder_atomically(out);
+  spdlog::info("wrote {}: checkpoint folder ({}), {} parameters", o.output, names, m.parameter_count());
+}
+
+}  // namespace
+
+void register_convert(CLI::App& app) {
+  auto o = std::make_shared<ConvertOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "convert",
+      "Convert a model between a weights JSON and a Hugging Face GPT-2 checkpoint folder (float32, lossless)");
+  cmd->add_option("IN", o->model.model,
+                  "The model: a weights JSON, a checkpoint folder, a .safetensors file, or a shipped model's name")
+      ->check(non_empty_path());
+  cmd->add_option("OUT", o->output,
+                  "Where to write: a name ending in .json gets a weights JSON, anything else a checkpoint folder "
+                  "(config.json, model.safetensors, vocab.json + merges.txt or tinygpt_tokenizer.json)")
+      ->check(non_empty_path());
+  cmd->add_flag("--force", o->force,
+                "Replace an existing OUT (a folder only when it holds nothing but checkpoint files)");
+  cmd->add_option("--max-params", o->model.limits.max_parameters, "Refuse models with more parameters than this")
+      ->check(whole_number(1))
+      ->capture_default_str();
+  cmd->add_option("--max-ctx", o->model.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
+      ->check(whole_number(1))
+      ->capture_default_str();
+  cmd->callback([cmd, o] {
+    require(*cmd, "IN");
+    require(*cmd, "OUT");
+    run(*o);
+  });
+}
+
+}  // namespace tinygpt::cli
