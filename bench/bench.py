@@ -41,8 +41,12 @@ def tiny(binary, model, threads, p, n, reps):
 
 
 def torch_side(model, threads, p, n, reps):
-    return run_json([PY, os.path.join(HERE, "torch_gpt.py"), model, "-t", str(threads), "-p", str(p), "-n", str(n),
-                     "-r", str(reps)])
+    # Debian's OpenBLAS ignores torch.set_num_threads and uses every core unless told here:
+    # without this a "1 thread" PyTorch row ran its matrix products on two.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([PY, os.path.join(HERE, "torch_gpt.py"), model, "-t", str(threads), "-p", str(p), "-n", str(n),
+                          "-r", str(reps)], check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout)
 
 
 PY_LOAD = r"""
@@ -103,29 +107,42 @@ def main():
     ap.add_argument("--load-rounds", type=int, default=3)
     ap.add_argument("--no-load", action="store_true", help="skip the loading comparison")
     ap.add_argument("--json", help="also write every measurement here")
+    ap.add_argument("--checkpoint", help="instead of CFG-S/M: a Hugging Face checkpoint folder (e.g. from "
+                    "tools/reference_hf.py gpt2-124m); PyTorch reads the same weights from `tiny-gpt convert DIR "
+                    "DIR.json` (bit for bit the same: tests/convert_roundtrip.py)")
     args = ap.parse_args()
+    if args.checkpoint:
+        args.no_load = True
 
     os.makedirs(args.out, exist_ok=True)
     names = args.models.split(",")
     threads = [int(t) for t in args.threads.split(",")]
     info = {"machine": machine(), "args": vars(args), "speed": [], "load": []}
 
-    for name in names:
-        forms = ["b64"] if args.no_load else ["b64", "data"]
-        make_models.make(args.out, name, forms)
+    if args.checkpoint:
+        names = [os.path.basename(os.path.normpath(args.checkpoint))]
+        as_json = os.path.normpath(args.checkpoint) + ".json"
+        if not os.path.exists(as_json):
+            subprocess.run([args.binary, "convert", args.checkpoint, as_json], check=True)
+    else:
+        for name in names:
+            forms = ["b64"] if args.no_load else ["b64", "data"]
+            make_models.make(args.out, name, forms)
     rows = []
     for name in names:
-        model = make_models.path_for(args.out, name, "b64")
+        model = args.checkpoint if args.checkpoint else make_models.path_for(args.out, name, "b64")
+        torch_model = as_json if args.checkpoint else model
         for t in threads:
             a, b = [], []
             for r in range(args.rounds):
                 a.append(tiny(args.binary, model, t, args.prompt_tokens, args.decode_tokens, args.reps))
-                b.append(torch_side(model, t, args.prompt_tokens, args.decode_tokens, args.reps))
-                print(f"CFG-{name} t={t} round {r + 1}: tiny-gpt decode {a[-1]['decode_tokens_per_s']['median']:.1f}, "
+                b.append(torch_side(torch_model, t, args.prompt_tokens, args.decode_tokens, args.reps))
+                print(f"{name} t={t} round {r + 1}: tiny-gpt decode {a[-1]['decode_tokens_per_s']['median']:.1f}, "
                       f"torch {b[-1]['decode_tokens_per_s']['median']:.1f} tokens/s", file=sys.stderr)
             agree = sum(1 for x, y in zip(a[0]["greedy_ids"], b[0]["greedy_ids"]) if x == y)
             row = {
-                "model": f"CFG-{name}", "threads": t,
+                "model": name if args.checkpoint else f"CFG-{name}", "threads": t,
+                "load_s": (med([x["load"]["seconds"] for x in a]), med([x["load"]["seconds"] for x in b])),
                 "prefill": (med([x["prefill_tokens_per_s"]["median"] for x in a]),
                             med([x["prefill_tokens_per_s"]["median"] for x in b])),
                 "decode": (med([x["decode_tokens_per_s"]["median"] for x in a]),
@@ -174,6 +191,11 @@ def main():
               f"| {dc[0]:.1f} ({r['decode_range'][0]:.0f}-{r['decode_range'][1]:.0f}) | {dc[1]:.1f} | {dc[0] / dc[1]:.2f}x "
               f"| {r['peak_rss_mb']:.0f} MB / {r['weights_kv_mb']:.0f} MB = {r['peak_rss_mb'] / r['weights_kv_mb']:.2f} "
               f"| {r['greedy_agree']} |")
+    if args.checkpoint:
+        print("\n| model | threads | load: tiny-gpt (memory-mapped folder) | PyTorch (reference reader, weights JSON) |")
+        print("|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['model']} | {r['threads']} | {r['load_s'][0]:.3f} s | {r['load_s'][1]:.2f} s |")
     if load_rows:
         print("\n| file | size | tiny-gpt load | MB/s | peak RSS / weights | Python json.load + NumPy | ratio |")
         print("|---|---|---|---|---|---|---|")
