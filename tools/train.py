@@ -393,10 +393,13 @@ def load_model(path, dropout=0.0):
     return model, tok
 
 
-def score(model_path, text_path):
-    """Score a text file exactly as the val_slice entry of the training summary does."""
+def score(model_path, text_path, fmt=None):
+    """Score a text file exactly as the val_slice entry of the training summary does, or,
+    with fmt ("lines" or "eot"), each example of the file as the validation loss does."""
     model, tok = load_model(model_path)
-    if isinstance(tok, CharTokenizer):
+    if fmt:
+        ex = read_examples(text_path, fmt)
+    elif isinstance(tok, CharTokenizer):
         ex = read_examples(text_path, "lines")
     else:
         ex = [open(text_path, encoding="utf-8").read()]
@@ -410,12 +413,12 @@ def score(model_path, text_path):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--replot":
         return replot(sys.argv[2], os.path.join(ROOT, "docs"))
-    if len(sys.argv) == 4 and sys.argv[1] == "--score":
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--score":
         torch.set_num_threads(1)
-        return score(sys.argv[2], sys.argv[3])
+        return score(*sys.argv[2:])
     ap = argparse.ArgumentParser(description="train a tiny-gpt model "
                                  "(or: train.py --replot models/NAME.train.json, "
-                                 "or: train.py --score MODEL.json TEXT_FILE)")
+                                 "or: train.py --score MODEL.json TEXT_FILE [lines|eot])")
     ap.add_argument("--name", required=True)
     ap.add_argument("--train", required=True)
     ap.add_argument("--val", required=True)
