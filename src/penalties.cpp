@@ -21,8 +21,8 @@ void validate(const PenaltyParams& p) {
     throw_parameter_error("frequency_penalty", "frequency_penalty must be in [-2, 2] (0 turns it off), got " +
                                                    shortest(p.frequency_penalty));
   if (!(p.presence_penalty >= -2 && p.presence_penalty <= 2))
-    throw_parameter_error("presence_penalty", "presence_penalty must be in [-2, 2] (0 turns it off), got " +
-                                                  shortest(p.presence_penalty));
+    throw_parameter_error("presence_penalty",
+                          "presence_penalty must be in [-2, 2] (0 turns it off), got " + shortest(p.presence_penalty));
 }
 
 bool any_penalty(const PenaltyParams& p) {
@@ -50,8 +50,7 @@ void apply_penalties(std::span<float> logits, std::int32_t n_valid, std::span<co
     for (const std::int32_t id : context.subspan(std::min(n_prompt, context.size())))
       if (valid(id)) ++count[static_cast<std::size_t>(id)];
     for (std::size_t id = 0; id < count.size(); ++id)
-      if (count[id] > 0)
-        logits[id] -= static_cast<float>(count[id]) * p.frequency_penalty + p.presence_penalty;
+      if (count[id] > 0) logits[id] -= static_cast<float>(count[id]) * p.frequency_penalty + p.presence_penalty;
   }
 }
 

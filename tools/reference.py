@@ -1010,7 +1010,7 @@ def make_sampling_fixtures(ref_dir, out):
             runs.append({"model": name + ".model.json", "name": case, "prompt": run["prompt"], "input_ids": ids,
                          "max_new_tokens": n, "sampler": {"temperature": 0.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0},
                          "penalties": penalties, "seed": 0, "top_logprobs": 3, "differs_from_plain": g["ids"] != plain,
-                         **{k: g[k] for k in ("ids", "logprobs", "top_logprobs", "stop_reason")}})
+                         "top": g["top_logprobs"], **{k: g[k] for k in ("ids", "logprobs", "stop_reason")}})
         for case, sampler, penalties, seed in SAMPLED:
             while True:
                 g = model.generate(ids, n, **_f32_all(sampler), penalties=_f32_all(penalties), seed=seed,
@@ -1021,7 +1021,7 @@ def make_sampling_fixtures(ref_dir, out):
             runs.append({"model": name + ".model.json", "name": case, "prompt": run["prompt"], "input_ids": ids,
                          "max_new_tokens": n, "sampler": sampler, "penalties": penalties, "seed": seed,
                          "top_logprobs": 3, "differs_from_plain": g["ids"] != plain,
-                         **{k: g[k] for k in ("ids", "logprobs", "top_logprobs", "stop_reason")}})
+                         "top": g["top_logprobs"], **{k: g[k] for k in ("ids", "logprobs", "stop_reason")}})
         logits = [float(v) for v in model.forward(ids)[0][-1][:model.n_real]]
         context = ids + run["greedy"]["ids"][:5]
         for case, sampler, penalties in FILTERS:

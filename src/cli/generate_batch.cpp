@@ -153,7 +153,8 @@ void run_batch(const ModelOptions& model_options, const BatchOptions& o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   Workers workers(model, lines, o);
-  const int wanted = std::min<int>(ThreadPool::resolve(o.threads), static_cast<int>(std::max<std::size_t>(lines.size(), 1)));
+  const int wanted =
+      std::min<int>(ThreadPool::resolve(o.threads), static_cast<int>(std::max<std::size_t>(lines.size(), 1)));
   const int started = lines.empty() ? 0 : workers.start(wanted);
   ProgressBar progress(lines.size());
   std::uint64_t tokens = 0;

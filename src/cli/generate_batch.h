@@ -17,11 +17,11 @@
 namespace tinygpt::cli {
 
 struct BatchOptions {
-  std::string input;         // the JSONL file, or "-" for standard input
-  std::string output;        // empty: standard output
-  bool force = false;        // replace an existing output file
-  int threads = 0;           // sequences at once (<= 0: one per core)
-  GenerateParams defaults;   // the command line's settings, which a line may override
+  std::string input;                  // the JSONL file, or "-" for standard input
+  std::string output;                 // empty: standard output
+  bool force = false;                 // replace an existing output file
+  int threads = 0;                    // sequences at once (<= 0: one per core)
+  GenerateParams defaults;            // the command line's settings, which a line may override
   std::optional<std::uint64_t> seed;  // the command line's --seed, for lines without one
 };
 

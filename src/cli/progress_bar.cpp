@@ -24,8 +24,7 @@ void ProgressBar::update(std::size_t done, std::uint64_t tokens) {
   char eta[32] = "--";
   if (done > 0 && done < total_)
     std::snprintf(eta, sizeof eta, "%.0fs", seconds / static_cast<double>(done) * static_cast<double>(total_ - done));
-  else if (done == total_)
-    std::snprintf(eta, sizeof eta, "0s");
+  else if (done == total_) std::snprintf(eta, sizeof eta, "0s");
   std::fprintf(stderr, "\r[%s] %zu/%zu  %.0f tokens/s  ETA %s\x1b[K", bar.c_str(), done, total_, tps, eta);
   std::fflush(stderr);
 }
