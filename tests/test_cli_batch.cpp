@@ -58,8 +58,7 @@ const std::vector<Request> kRequests = {
 
 }  // namespace
 
-TEST_CASE("batch: each result is what generate --json gives for the line alone, in input order",
-          "[cli][batch]") {
+TEST_CASE("batch: each result is what generate --json gives for the line alone, in input order", "[cli][batch]") {
   Dir d;
   std::string input;
   for (const auto& r : kRequests) input += r.line + "\n";
@@ -127,14 +126,10 @@ TEST_CASE("batch: lines with bad keys or values are error objects naming the key
   CHECK(r.exit_code == 1);
   const auto lines = json_lines(r.out);
   REQUIRE(lines.size() == 8);
-  const char* says[] = {"a line must be a JSON object",
-                        "the line has no \"prompt\"",
-                        "top_p must be in (0, 1]",
-                        "unknown key \"tmperature\"",
-                        "\"prompt\" must be a string",
-                        "stop: an empty string",
-                        "\"seed\" must be a whole number >= 0",
-                        "has the key \"prompt\" twice"};
+  const char* says[] = {
+      "a line must be a JSON object",         "the line has no \"prompt\"",  "top_p must be in (0, 1]",
+      "unknown key \"tmperature\"",           "\"prompt\" must be a string", "stop: an empty string",
+      "\"seed\" must be a whole number >= 0", "has the key \"prompt\" twice"};
   for (std::size_t i = 0; i < lines.size(); ++i) {
     INFO(i);
     CHECK(lines[i]["line"] == i + 1);
@@ -180,11 +175,12 @@ TEST_CASE("batch: an interrupted run leaves only complete lines", "[cli][batch]"
   Dir d;
   std::string input;
   for (int i = 0; i < 40000; ++i)
-    input += "{\"id\": " + std::to_string(i) + ", \"prompt\": \"once upon a time\", \"seed\": " + std::to_string(i) +
-             "}\n";
+    input +=
+        "{\"id\": " + std::to_string(i) + ", \"prompt\": \"once upon a time\", \"seed\": " + std::to_string(i) + "}\n";
   const std::string in = d.write("in.jsonl", input), out = (d.path / "out.jsonl").string();
-  const std::string cmd = "timeout --preserve-status -s INT 1 '" + std::string(TINYGPT_BINARY) + "' generate --batch " + quote(in) +
-                          " -m " + model("gelu_3layer_4head") + " -n 16 -t 2 -o " + quote(out) + " 2>/dev/null";
+  const std::string cmd = "timeout --preserve-status -s INT 1 '" + std::string(TINYGPT_BINARY) + "' generate --batch " +
+                          quote(in) + " -m " + model("gelu_3layer_4head") + " -n 16 -t 2 -o " + quote(out) +
+                          " 2>/dev/null";
   const int status = std::system(cmd.c_str());
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   const std::string text = read_file(out);

@@ -30,10 +30,9 @@ std::string flags(const nlohmann::json& run) {
   const auto& p = run["penalties"];
   std::string f = " --temperature " + s["temperature"].dump() + " --top-k " + s["top_k"].dump() + " --top-p " +
                   s["top_p"].dump() + " --min-p " + s["min_p"].dump();
-  for (const auto& [key, flag] : {std::pair{"repeat_penalty", "--repeat-penalty"},
-                                  std::pair{"repeat_last_n", "--repeat-last-n"},
-                                  std::pair{"frequency_penalty", "--frequency-penalty"},
-                                  std::pair{"presence_penalty", "--presence-penalty"}})
+  for (const auto& [key, flag] :
+       {std::pair{"repeat_penalty", "--repeat-penalty"}, std::pair{"repeat_last_n", "--repeat-last-n"},
+        std::pair{"frequency_penalty", "--frequency-penalty"}, std::pair{"presence_penalty", "--presence-penalty"}})
     if (p.contains(key)) f += std::string(" ") + flag + " " + p[key].dump();
   return f;
 }
@@ -55,10 +54,9 @@ TEST_CASE("greedy and seeded sampling with penalties and filters match the refer
   for (const auto& run : goldens()["runs"]) {
     const std::string name = run["model"].get<std::string>() + " " + run["name"].get<std::string>();
     INFO(name);
-    const auto r =
-        run_cli("generate --json -m " + quote(fixture("ref/" + run["model"].get<std::string>())) + " " +
-                quote(run["prompt"]) + " -n " + run["max_new_tokens"].dump() + " --seed " + run["seed"].dump() +
-                " --top-logprobs " + run["top_logprobs"].dump() + flags(run));
+    const auto r = run_cli("generate --json -m " + quote(fixture("ref/" + run["model"].get<std::string>())) + " " +
+                           quote(run["prompt"]) + " -n " + run["max_new_tokens"].dump() + " --seed " +
+                           run["seed"].dump() + " --top-logprobs " + run["top_logprobs"].dump() + flags(run));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
@@ -82,8 +80,7 @@ TEST_CASE("greedy and seeded sampling with penalties and filters match the refer
   CHECK(changed_by_penalties >= 5);
 }
 
-TEST_CASE("the distribution before the draw matches the reference, probabilities included",
-          "[sampling][reference]") {
+TEST_CASE("the distribution before the draw matches the reference, probabilities included", "[sampling][reference]") {
   for (const auto& c : goldens()["filters"]) {
     INFO(c["model"].get<std::string>() << " " << c["name"].get<std::string>());
     const Model model = load_model(fixture("ref/" + c["model"].get<std::string>()));

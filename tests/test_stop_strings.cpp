@@ -54,12 +54,12 @@ TEST_CASE("generate --stop: one token, across tokens, inside a token and a split
     std::size_t tokens;  // generated, the one that completed the stop string included
   };
   const Case cases[] = {
-      {"x", "", 1},           // exactly one token
-      {"新年", "x", 3},       // spans two tokens; 新 itself is split across them
-      {"新", "x", 3},         // ends inside a token, just after the byte that completes 新
-      {"年快", "x新", 4},     // spans two tokens and ends inside the second
-      {"樂", "x新年快", 4},   // ends inside the multi-character token 快樂!
-      {"!o", "x新年快樂", 5}, // the end of one token and the start of the next
+      {"x", "", 1},            // exactly one token
+      {"新年", "x", 3},        // spans two tokens; 新 itself is split across them
+      {"新", "x", 3},          // ends inside a token, just after the byte that completes 新
+      {"年快", "x新", 4},      // spans two tokens and ends inside the second
+      {"樂", "x新年快", 4},    // ends inside the multi-character token 快樂!
+      {"!o", "x新年快樂", 5},  // the end of one token and the start of the next
   };
   for (const auto& c : cases) {
     INFO("--stop " << c.stop);
