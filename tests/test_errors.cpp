@@ -913,7 +913,7 @@ TEST_CASE("errors: prompt longer than the context", "[errors]") {
   Scratch s;
   const std::string m = quote(s.file("model.json", base()));  // n_ctx 6, bos counts
   check_error(run_cli("generate -m " + m + " aaaaaa"), 1,
-              {"the prompt is 8 tokens long but the model's context holds 6"});
+              {"the prompt is 7 tokens long but the model's context holds 6"});
   check_error(run_cli("attention-dump -m " + m + " aaaaaaaa"), 1, {"9 tokens long but the model's context holds 6"});
   const auto fits = run_cli("generate -m " + m + " aaaaa --json");
   CHECK(fits.exit_code == 0);
