@@ -45,6 +45,7 @@ for i, b in enumerate(batch):
     assert b == json.load(open(f"{work}/alone.{i}")), f"line {i} differs"
 print(f"the {n} batch results equal the {n} single runs")
 PY
+cat "$work/batch.log"
 uptime
 /usr/bin/python3 - "$N" "$tokens" "$t0" "$t1" "$t2" "$t3" "$t4" "$THREADS" <<'PY'
 import sys
