@@ -9,12 +9,7 @@ BIN=${1:-build/tiny-gpt}
 N=${N:-200} TOKENS=${TOKENS:-32} MODEL=${MODEL:-tang-poems} THREADS=${THREADS:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 - "$N" >"$work/prompts.jsonl" <<'PY'
-import json, sys
-lines = [l.strip() for l in open("data/tang_val_slice.txt", encoding="utf-8") if l.strip()]
-for i in range(int(sys.argv[1])):
-    print(json.dumps({"id": i, "prompt": lines[i % len(lines)][:2], "seed": i}, ensure_ascii=False))
-PY
+/usr/bin/python3 bench/make_prompts.py "$N" >"$work/prompts.jsonl"
 now() { date +%s.%N; }
 uptime
 t0=$(now)

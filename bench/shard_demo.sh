@@ -9,12 +9,7 @@ N=${N:-200} TOKENS=${TOKENS:-32} MODEL=${MODEL:-tang-poems} SHARDS=${SHARDS:-4} 
 command -v parallel >/dev/null || { echo "GNU parallel is not installed (apt-get install parallel)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 - "$N" >"$work/prompts.jsonl" <<'PY'
-import json, sys
-lines = [l.strip() for l in open("data/tang_val_slice.txt", encoding="utf-8") if l.strip()]
-for i in range(int(sys.argv[1])):
-    print(json.dumps({"id": i, "prompt": lines[i % len(lines)][:2], "seed": i}, ensure_ascii=False))
-PY
+/usr/bin/python3 bench/make_prompts.py "$N" >"$work/prompts.jsonl"
 cd "$work"
 run() { echo "\$ $*"; local t0; t0=$(date +%s.%N); eval "$@"; echo "  ($(echo "$(date +%s.%N) - $t0" | bc) s)"; }
 uptime

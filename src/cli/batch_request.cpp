@@ -18,8 +18,11 @@ std::string type_of(const nlohmann::json& v) {
 }
 
 int whole(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_number_integer() || v.get<std::int64_t>() < INT32_MIN || v.get<std::int64_t>() > INT32_MAX)
-    bad("\"" + key + "\" must be a whole number that fits 32 bits, got " + v.dump());
+  // An unsigned value above 2^63 would wrap if read as signed: check each kind in its own type.
+  const bool fits = v.is_number_unsigned()  ? v.get<std::uint64_t>() <= INT32_MAX
+                    : v.is_number_integer() ? v.get<std::int64_t>() >= INT32_MIN && v.get<std::int64_t>() <= INT32_MAX
+                                            : false;
+  if (!fits) bad("\"" + key + "\" must be a whole number that fits 32 bits, got " + v.dump());
   return v.get<int>();
 }
 
@@ -29,6 +32,24 @@ float real(const nlohmann::json& v, const std::string& key) {
   const auto f = static_cast<float>(d);
   if (std::isinf(f) || (f == 0 && d != 0)) bad("\"" + key + "\" = " + v.dump() + " does not fit a float");
   return f;
+}
+
+// Where a line's numeric override goes (null: the key is not a whole-number, or a real, one).
+int* whole_field(GenerateParams& p, const std::string& key) {
+  if (key == "max_new_tokens") return &p.max_new_tokens;
+  if (key == "top_k") return &p.sampler.top_k;
+  if (key == "repeat_last_n") return &p.penalties.repeat_last_n;
+  return nullptr;
+}
+
+float* real_field(GenerateParams& p, const std::string& key) {
+  if (key == "temperature") return &p.sampler.temperature;
+  if (key == "top_p") return &p.sampler.top_p;
+  if (key == "min_p") return &p.sampler.min_p;
+  if (key == "repeat_penalty") return &p.penalties.repeat_penalty;
+  if (key == "frequency_penalty") return &p.penalties.frequency_penalty;
+  if (key == "presence_penalty") return &p.penalties.presence_penalty;
+  return nullptr;
 }
 
 }  // namespace
@@ -55,24 +76,10 @@ BatchRequest parse_request(std::string_view text, std::size_t line, const Genera
     if (key == "prompt") {
       if (!v.is_string()) bad("\"prompt\" must be a string, got " + type_of(v));
       r.prompt = v.get<std::string>();
-    } else if (key == "max_new_tokens") {
-      r.params.max_new_tokens = whole(v, key);
-    } else if (key == "temperature") {
-      r.params.sampler.temperature = real(v, key);
-    } else if (key == "top_k") {
-      r.params.sampler.top_k = whole(v, key);
-    } else if (key == "top_p") {
-      r.params.sampler.top_p = real(v, key);
-    } else if (key == "min_p") {
-      r.params.sampler.min_p = real(v, key);
-    } else if (key == "repeat_penalty") {
-      r.params.penalties.repeat_penalty = real(v, key);
-    } else if (key == "repeat_last_n") {
-      r.params.penalties.repeat_last_n = whole(v, key);
-    } else if (key == "frequency_penalty") {
-      r.params.penalties.frequency_penalty = real(v, key);
-    } else if (key == "presence_penalty") {
-      r.params.penalties.presence_penalty = real(v, key);
+    } else if (int* field = whole_field(r.params, key)) {
+      *field = whole(v, key);
+    } else if (float* field = real_field(r.params, key)) {
+      *field = real(v, key);
     } else if (key == "seed") {
       if (!v.is_number_unsigned()) bad("\"seed\" must be a whole number >= 0, got " + v.dump());
       r.params.seed = v.get<std::uint64_t>();

@@ -69,6 +69,8 @@ Outcome run_line(const Model& model, const Line& line, const BatchOptions& o) {
     out.error = e.what();
   } catch (const std::bad_alloc&) {
     out.error = "out of memory";
+  } catch (const std::exception& e) {  // nothing may escape a worker thread: that would end the run
+    out.error = std::string("unexpected failure: ") + e.what();
   }
   nlohmann::json j = {{"line", line.number}};
   if (!id.is_null()) j["id"] = id;
