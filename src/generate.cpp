@@ -6,6 +6,7 @@
 #include "thread_pool.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
+#include "tinygpt/stop_strings.h"
 
 namespace tinygpt {
 
@@ -17,6 +18,8 @@ const char* to_string(StopReason r) {
       return "max_new_tokens";
     case StopReason::context_full:
       return "context_full";
+    case StopReason::stop_string:
+      return "stop_string";
   }
   return "?";
 }
@@ -26,7 +29,10 @@ void validate(const GenerateParams& p) {
     throw_parameter_error("max_new_tokens", "max_new_tokens must be >= 0, got " + std::to_string(p.max_new_tokens));
   if (p.top_logprobs < 0)
     throw_parameter_error("top_logprobs", "top_logprobs must be >= 0, got " + std::to_string(p.top_logprobs));
+  for (const std::string& s : p.stop)
+    if (s.empty()) throw_parameter_error("stop", "stop: an empty string would stop before the first token");
   validate(p.sampler);
+  validate(p.penalties);
 }
 
 void check_prompt(const Model& model, std::span<const std::int32_t> ids) {
@@ -57,7 +63,7 @@ std::vector<TokenLogprob> top_logprobs(std::span<const double> logprobs, int k) 
 
 static Step make_step(std::span<const float> logits, std::int32_t n_valid, std::int32_t id, int top_k) {
   const std::vector<double> lp = log_softmax(logits, n_valid);
-  return Step{id, lp[static_cast<std::size_t>(id)], top_logprobs(lp, top_k)};
+  return Step{id, lp[static_cast<std::size_t>(id)], top_logprobs(lp, top_k), {}};
 }
 
 GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const GenerateParams& params,
@@ -90,26 +96,48 @@ GenerateResult generate(const Model& model, std::vector<std::int32_t> ids, const
   auto t1 = clock::now();
   r.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
 
+  StopStrings stops(params.stop);
+  std::size_t shown = 0;  // bytes of stops.text() handed out in steps so far
+  // Penalties work on a copy: the reported logprobs are the model's own distribution.
+  const bool penalise = any_penalty(params.penalties);
+  std::vector<float> penalised;
+  std::vector<std::int32_t> seen;  // every id the model has read or written, for the penalties
+  if (penalise) seen = r.prompt_ids;
   while (true) {
-    const std::int32_t id = sample(logits, n_valid, params.sampler, rng);
+    std::span<const float> scores = logits;
+    if (penalise) {
+      penalised.assign(logits.begin(), logits.end());
+      apply_penalties(penalised, n_valid, seen, r.prompt_ids.size(), params.penalties);
+      scores = penalised;
+    }
+    const std::int32_t id = sample(scores, n_valid, params.sampler, rng);
     r.ids.push_back(id);
-    r.steps.push_back(make_step(logits, n_valid, id, params.top_logprobs));
-    if (on_step) on_step(r.steps.back());
-    if (eos && id == *eos) {
+    if (penalise) seen.push_back(id);
+    if (!model.tokenizer.is_special(id)) stops.push(model.tokenizer.token_bytes(id));
+    bool end = true;
+    if (stops.matched()) {
+      r.stop = StopReason::stop_string;
+      r.stop_string = stops.matched();
+    } else if (eos && id == *eos) {
       r.stop = StopReason::eos;
-      break;
-    }
-    if (static_cast<int>(r.ids.size()) == params.max_new_tokens) {
+    } else if (static_cast<int>(r.ids.size()) == params.max_new_tokens) {
       r.stop = StopReason::max_new_tokens;
-      break;
-    }
-    if (n_prompt + static_cast<int>(r.ids.size()) == n_ctx) {
+    } else if (n_prompt + static_cast<int>(r.ids.size()) == n_ctx) {
       r.stop = StopReason::context_full;
-      break;
+    } else {
+      end = false;
     }
+    Step step = make_step(logits, n_valid, id, params.top_logprobs);
+    const std::size_t settled = end ? stops.text().size() : stops.settled();
+    step.text = stops.text().substr(shown, settled - shown);
+    shown = settled;
+    r.steps.push_back(std::move(step));
+    if (on_step) on_step(r.steps.back());
+    if (end) break;
     const std::int32_t next[1] = {id};
     logits = forward(model, state, next, options);
   }
+  r.text = stops.text();
   r.decode_seconds = std::chrono::duration<double>(clock::now() - t1).count();
   return r;
 }

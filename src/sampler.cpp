@@ -4,8 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include <charconv>
-
+#include "float_text.h"
 #include "tinygpt/error.h"
 
 namespace tinygpt {
@@ -37,18 +36,6 @@ std::uint64_t Rng::next() {
 
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
-namespace {
-
-// The shortest text that reads back as `v` ("0.5", "-1", "inf"), as the caller wrote it
-// in most cases.
-std::string shortest(float v) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
-}  // namespace
-
 void validate(const SamplerParams& p) {
   if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
     throw_parameter_error("temperature",
@@ -57,6 +44,8 @@ void validate(const SamplerParams& p) {
     throw_parameter_error("top_k", "top_k must be >= 0 (0 turns it off), got " + std::to_string(p.top_k));
   if (!(p.top_p > 0 && p.top_p <= 1))
     throw_parameter_error("top_p", "top_p must be in (0, 1] (1 turns it off), got " + shortest(p.top_p));
+  if (!(p.min_p >= 0 && p.min_p <= 1))
+    throw_parameter_error("min_p", "min_p must be in [0, 1] (0 turns it off), got " + shortest(p.min_p));
 }
 
 std::int32_t argmax(std::span<const float> logits, std::int32_t n_valid) {
@@ -90,6 +79,16 @@ std::vector<Candidate> filter(std::span<const float> logits, std::int32_t n_vali
     }
     c.resize(keep);
     for (auto& x : c) x.prob /= cumulative;
+  }
+  if (p.min_p > 0) {
+    // The ratio to the top probability is what min-p compares, and no renormalisation
+    // above changes it; a token exactly at the threshold stays.
+    const double threshold = p.min_p * c.front().prob;
+    double kept = 0;
+    std::size_t keep = 0;
+    while (keep < c.size() && c[keep].prob >= threshold) kept += c[keep++].prob;
+    c.resize(keep);
+    for (auto& x : c) x.prob /= kept;
   }
   return c;
 }

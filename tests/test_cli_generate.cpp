@@ -133,7 +133,9 @@ TEST_CASE("bad input and bad flags: one line, exit 1 or 2", "[cli][generate][err
 TEST_CASE("help and version go to stdout with exit 0", "[cli]") {
   const auto h = run_cli("generate --help");
   CHECK(h.exit_code == 0);
-  CHECK_THAT(h.out, Contains("--temperature"));
+  for (const char* flag : {"--temperature", "--min-p", "--repeat-penalty", "--repeat-last-n", "--frequency-penalty",
+                           "--presence-penalty", "--stop", "--file", "--batch", "--output", "--force"})
+    CHECK_THAT(h.out, Contains(flag));
   const auto v = run_cli("--version");
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Contains("tiny-gpt"));

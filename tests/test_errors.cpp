@@ -1749,3 +1749,89 @@ TEST_CASE("errors: embed's outputs over the model, a symlink, a FIFO, a device, 
   }
   CHECK(s.entries() == expected);
 }
+
+TEST_CASE("errors: bad penalty, min-p and stop flags", "[errors]") {
+  Scratch s;
+  const std::string g = "generate -m " + quote(s.file("model.json", base())) + " a ";
+  const Cases cases = {
+      {"--min-p 1.5", "--min-p must be in [0, 1] (0 turns it off), got 1.5"},
+      {"--min-p -0.1", "--min-p must be in [0, 1]"},
+      {"--min-p nan", "--min-p must be in [0, 1]"},
+      {"--repeat-penalty 0", "--repeat-penalty must be a number > 0 (1 turns it off), got 0"},
+      {"--repeat-penalty -1.3", "--repeat-penalty must be a number > 0"},
+      {"--repeat-penalty inf", "--repeat-penalty must be a number > 0"},
+      {"--repeat-last-n -1", "--repeat-last-n must be >= 0 (0 turns it off), got -1"},
+      {"--repeat-last-n x", "--repeat-last-n"},
+      {"--frequency-penalty 2.5", "--frequency-penalty must be in [-2, 2] (0 turns it off), got 2.5"},
+      {"--presence-penalty -3", "--presence-penalty must be in [-2, 2] (0 turns it off), got -3"},
+      {"--stop ''", "--stop: an empty string would stop before the first token"},
+      {"--stop", "--stop: 1 required STRING missing"},
+  };
+  check_each(cases, 2, g);
+}
+
+TEST_CASE("errors: a prompt file or standard input that cannot be read, is not UTF-8 or is too long", "[errors]") {
+  Scratch s;
+  const std::string g = "generate -m " + quote(s.file("model.json", base())) + " ";
+  check_error(run_cli(g + "-f " + quote(s.path("missing.txt"))), 1,
+              {"cannot open " + s.path("missing.txt") + ": No such file or directory"});
+  check_error(run_cli(g + "-f " + quote(s.dir("d"))), 1, {s.path("d") + " is a directory, not a file"});
+  check_error(run_cli(g + "-f /dev/zero"), 1, {"/dev/zero is larger than the 64 MiB this reads"});
+  check_error(run_cli(g + "-f " + quote(s.file("bad.txt", "ab\xff"))), 1,
+              {s.path("bad.txt") + ": invalid UTF-8 at byte offset 2 (byte 0xFF); the prompt must be UTF-8"});
+  check_error(run_cli(g + "-", "a\xc3"), 1, {"standard input: invalid UTF-8 at byte offset 1 (byte 0xC3)"});
+  check_error(run_cli(g + "-f " + quote(s.file("long.txt", "aaaaaaa"))), 1,
+              {"the prompt is 8 tokens long but the model's context holds 6"});
+  check_error(run_cli(g + "-", "aaaaaaa"), 1, {"the prompt is 8 tokens long but the model's context holds 6"});
+  // Not errors: the same prompt from a file, from standard input and as an argument.
+  const auto arg = run_cli(g + "ab -n 2 --temperature 0");
+  CHECK(run_cli(g + "-f " + quote(s.file("ab.txt", "ab")) + " -n 2 --temperature 0").out == arg.out);
+  CHECK(run_cli(g + "- -n 2 --temperature 0", "ab").out == arg.out);
+}
+
+TEST_CASE("errors: contradictory prompt, file and batch flags", "[errors]") {
+  Scratch s;
+  const std::string g = "generate -m " + quote(s.file("model.json", base())) + " ";
+  const std::string in = quote(s.file("in.jsonl", "{\"prompt\": \"a\"}\n"));
+  const Cases cases = {
+      {"a -f " + in, "give the prompt either as an argument or with --file, not both"},
+      {"a --batch " + in, "--batch reads the prompts from its file: give no prompt and no --file with it"},
+      {"--batch " + in + " -f " + in, "--batch reads the prompts from its file"},
+      {"a -o out.jsonl", "--output is where --batch writes its results: use it with --batch"},
+      {"--batch " + in + " --force", "--force lets --output replace an existing file: use it with --output"},
+      {"--batch ''", "--batch: the file name is empty"},
+      {"-f ''", "--file: the file name is empty"},
+  };
+  check_each(cases, 2, g);
+}
+
+TEST_CASE("errors: a batch output that exists, is the input or the model, or cannot be written", "[errors]") {
+  Scratch s;
+  const std::string model = s.file("model.json", base());
+  const std::string in = s.file("in.jsonl", "{\"prompt\": \"a\"}\n");
+  const std::string g = "generate -m " + quote(model) + " --batch " + quote(in) + " -o ";
+  const std::string existing = s.file("old.jsonl", "keep me\n");
+  check_error(run_cli(g + quote(existing)), 2, {"--output " + existing + " exists: give --force to replace it"});
+  CHECK(read_file(existing) == "keep me\n");
+  check_error(run_cli(g + quote(in) + " --force"), 2, {"--output " + in + " is the input file " + in});
+  check_error(run_cli(g + quote(model) + " --force"), 2, {"--output " + model + " is the model file"});
+  check_error(run_cli(g + quote(s.path("missing/out.jsonl"))), 1,
+              {"cannot write " + s.path("missing/out.jsonl") + ": No such file or directory"});
+  check_error(run_cli(g + quote(s.dir("outdir"))), 1, {"cannot write " + s.path("outdir") + ": it is a directory"});
+  check_error(run_cli("generate -m " + quote(model) + " --batch " + quote(s.path("none.jsonl"))), 1,
+              {"cannot open " + s.path("none.jsonl") + ": No such file or directory"});
+  CHECK(s.entries() == std::set<std::string>{"model.json", "in.jsonl", "old.jsonl", "outdir"});
+}
+
+TEST_CASE("errors: a batch with failed lines says so on stderr and in its exit code", "[errors]") {
+  Scratch s;
+  const std::string in = s.file("in.jsonl", "{\"id\": 1, \"prompt\": \"a\"}\n{\"id\": 2, \"prompt\": \"xyz\"}\n");
+  const RunResult r = run_cli("generate -m " + quote(s.file("model.json", base())) + " --batch " + quote(in) + " -n 1");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 2);  // the good line's result and the error object
+  const std::string last = r.err.substr(r.err.rfind("tiny-gpt: error: "));
+  CHECK(std::count(last.begin(), last.end(), '\n') == 1);
+  CHECK_THAT(last, Contains("1 of 2 batch lines failed (each has an error object in the output); the first, line 2: "
+                            "character 'x' (U+0078) at byte offset 0 is not in the model's vocabulary"));
+}

@@ -14,6 +14,8 @@ readable truth that the engine's golden tests are generated from:
 Command line:
 
   /usr/bin/python3 tools/reference.py make-fixtures --out tests/fixtures/ref
+  /usr/bin/python3 tools/reference.py make-sampling-fixtures --out tests/fixtures/sampling
+  /usr/bin/python3 tools/reference.py make-chain-model --out tests/fixtures/sampling/chain_bpe.model.json
   /usr/bin/python3 tools/reference.py check MODEL.json --ids 1,2,3
   /usr/bin/python3 tools/reference.py check MODEL.json --prompt "hello" [--greedy 10] [--attention]
 """
@@ -292,9 +294,14 @@ def sinusoidal_table(n_ctx, d, dtype=torch.float64):
 
 
 # ---------------------------------------------------------------------------
-# Sampling, as specified (src/sampler.cpp): xoshiro256** seeded by splitmix64, one uniform
-# draw in [0, 1) with 53 bits, softmax(logits / T), top-k (ties: lower id), top-p (the
-# smallest prefix whose cumulative probability reaches p), renormalised at each cut.
+# Sampling, as specified (src/sampler.cpp, src/penalties.cpp): xoshiro256** seeded by
+# splitmix64, one uniform draw in [0, 1) with 53 bits per sampled token. Each step: the
+# penalties on the raw logits (repeat penalty over the last repeat_last_n ids of the
+# context, prompt and bos included: l / R if l > 0 else l * R; then OpenAI's
+# l -= count * F + (count > 0) * P over the generated ids), then softmax(logits / T),
+# top-k (ties: lower id), top-p (the smallest prefix whose cumulative probability reaches
+# p), min-p (keep p >= min_p * the top probability), renormalised at each cut, then the
+# draw. Temperature 0 or top-k 1 is the argmax of the penalised logits.
 # ---------------------------------------------------------------------------
 
 MASK64 = (1 << 64) - 1
@@ -331,7 +338,27 @@ class Rng:
         return (self.next() >> 11) * 2.0 ** -53
 
 
-def filter_candidates(logits, temperature, top_k, top_p):
+def apply_penalties(logits, context, n_prompt, repeat_penalty=1.0, repeat_last_n=64, frequency_penalty=0.0,
+                    presence_penalty=0.0):
+    """The logits after the penalties (a new list). `context`: every id the model has seen,
+    the prompt's n_prompt ids (bos included) first, then the generated ones."""
+    out = list(logits)
+    n = len(out)
+    if repeat_penalty != 1 and repeat_last_n > 0:
+        for i in set(context[-repeat_last_n:]):  # once per token, however often it occurs
+            if i < n:
+                out[i] = out[i] / repeat_penalty if out[i] > 0 else out[i] * repeat_penalty
+    if frequency_penalty != 0 or presence_penalty != 0:
+        counts = {}
+        for i in context[n_prompt:]:
+            counts[i] = counts.get(i, 0) + 1
+        for i, c in counts.items():
+            if i < n:
+                out[i] -= c * frequency_penalty + presence_penalty
+    return out
+
+
+def filter_candidates(logits, temperature, top_k, top_p, min_p=0.0):
     """[(id, prob)], most likely first: what the draw picks from."""
     order = sorted(range(len(logits)), key=lambda i: (-logits[i], i))
     if temperature == 0 or top_k == 1:
@@ -350,7 +377,22 @@ def filter_candidates(logits, temperature, top_k, top_p):
             if cumulative >= top_p:
                 break
         cands = [(i, p / cumulative) for i, p in kept]
+    if min_p > 0:
+        threshold = min_p * cands[0][1]
+        kept = [(i, p) for i, p in cands if p >= threshold]
+        total = sum(p for _, p in kept)
+        cands = [(i, p / total) for i, p in kept]
     return cands
+
+
+def draw(cands, u):
+    """The id the uniform number u picks from the candidates (the engine's walk)."""
+    cumulative = 0.0
+    for i, q in cands:
+        cumulative += q
+        if u < cumulative:
+            return i
+    return cands[-1][0]
 
 
 def reference_sampling(logits, temperature, top_k, top_p, seed, shown):
@@ -364,13 +406,7 @@ def reference_sampling(logits, temperature, top_k, top_p, seed, shown):
         out.update(draw=None, chosen={"id": final[0][0]})
         return out
     u = Rng(seed).uniform()
-    chosen, cumulative = final[-1][0], 0.0
-    for i, q in final:
-        cumulative += q
-        if u < cumulative:
-            chosen = i
-            break
-    out.update(draw=u, chosen={"id": chosen})
+    out.update(draw=u, chosen={"id": draw(final, u)})
     return out
 
 
@@ -585,6 +621,56 @@ class Model:
                 break
         return dict(ids=gen, stop_reason=reason, logprobs=logprobs, text=self.decode(gen), margins=margins,
                     raw_argmax=raw_argmax)
+
+
+    # -- decoding with the whole sampler ---------------------------------------
+    def generate(self, input_ids, max_new_tokens, temperature=0.0, top_k=0, top_p=1.0, min_p=0.0,
+                 penalties=None, seed=0, top_logprobs=0):
+        """The engine's decode loop (src/generate.cpp): each step the penalties, the filters and
+        one draw from a single Rng(seed). Returns dict(ids, stop_reason, logprobs, top_logprobs,
+        margins, gaps): logprobs and top_logprobs are of the raw logits (before penalties);
+        margins[i] is the penalised argmax's lead (greedy steps), gaps[i] how far the draw landed
+        from the nearest bucket edge (sampled steps): how safe the golden is against float32."""
+        penalties = penalties or {}
+        seq = list(input_ids)
+        n_prompt = len(seq)
+        rng = Rng(seed)
+        greedy = temperature == 0 or top_k == 1
+        out = dict(ids=[], logprobs=[], top_logprobs=[], margins=[], gaps=[], stop_reason=None)
+        if len(seq) == self.C:
+            out["stop_reason"] = "context_full"
+            return out
+        while True:
+            raw = [float(v) for v in self.forward(seq)[0][-1][:self.n_real]]
+            scores = apply_penalties(raw, seq, n_prompt, **penalties)
+            if greedy:
+                order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+                choice = order[0]
+                out["margins"].append(scores[order[0]] - scores[order[1]])
+            else:
+                cands = filter_candidates(scores, temperature, top_k, top_p, min_p)
+                u = rng.uniform()
+                choice = draw(cands, u)
+                edges, cumulative = [0.0], 0.0
+                for _, q in cands:
+                    cumulative += q
+                    edges.append(cumulative)
+                out["gaps"].append(min(abs(u - e) for e in edges[1:-1]) if len(edges) > 2 else 1.0)
+            lp = torch.log_softmax(torch.tensor(raw, dtype=torch.float64), dim=-1)
+            out["ids"].append(choice)
+            out["logprobs"].append(float(lp[choice]))
+            if top_logprobs:
+                best = sorted(range(len(raw)), key=lambda i: (-float(lp[i]), i))[:top_logprobs]
+                out["top_logprobs"].append([{"id": i, "logprob": float(lp[i])} for i in best])
+            seq.append(choice)
+            if self.eos is not None and choice == self.eos:
+                out["stop_reason"] = "eos"
+            elif len(out["ids"]) == max_new_tokens:
+                out["stop_reason"] = "max_new_tokens"
+            elif len(seq) == self.C:
+                out["stop_reason"] = "context_full"
+            if out["stop_reason"]:
+                return out
 
 
 # ---------------------------------------------------------------------------
@@ -862,6 +948,152 @@ def make_trace_fixtures(ref_dir, out):
         print(f"{case['name']}: positions {positions}", file=sys.stderr)
 
 
+# Goldens for the sampler and the penalties (tests/test_sampling_reference.cpp). Float
+# settings are float32 in the engine, so the reference uses their float32 values.
+SAMPLING_MODELS = ["gelu_3layer_4head", "learned_tied_gelutanh", "padded_vocab"]
+COMBINED = {"repeat_penalty": 1.2, "repeat_last_n": 8, "frequency_penalty": 0.4, "presence_penalty": 0.3}
+GREEDY_PENALTIES = [
+    ("repeat", {"repeat_penalty": 1.3}),
+    ("repeat_window", {"repeat_penalty": 2.0, "repeat_last_n": 3}),
+    ("frequency", {"frequency_penalty": 0.7}),
+    ("presence", {"presence_penalty": 0.9}),
+    ("combined", COMBINED),
+]
+SAMPLED = [  # (name, sampler, penalties, seed)
+    ("temperature_top_k_top_p", {"temperature": 0.9, "top_k": 6, "top_p": 0.9, "min_p": 0.0}, {}, 11),
+    ("with_min_p", {"temperature": 1.1, "top_k": 0, "top_p": 0.95, "min_p": 0.1}, {}, 12),
+    ("whole_chain", {"temperature": 0.8, "top_k": 8, "top_p": 0.9, "min_p": 0.05}, COMBINED, 13),
+]
+FILTERS = [  # (name, sampler, penalties)
+    ("min_p", {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.2}, {}),
+    ("min_p_hot", {"temperature": 1.5, "top_k": 0, "top_p": 1.0, "min_p": 0.05}, {}),
+    ("top_p", {"temperature": 0.7, "top_k": 0, "top_p": 0.8, "min_p": 0.0}, {}),
+    ("top_k_then_top_p", {"temperature": 1.0, "top_k": 4, "top_p": 0.7, "min_p": 0.0}, {}),
+    ("whole_chain", {"temperature": 0.9, "top_k": 10, "top_p": 0.85, "min_p": 0.1}, COMBINED),
+]
+MIN_GAP = 1e-6  # how near a draw or a cut may come to an edge before float32 could move it
+
+
+def _f32_all(d):
+    return {k: (float(np.float32(v)) if isinstance(v, float) else v) for k, v in d.items()}
+
+
+def _cuts_are_clear(logits, sampler, penalties, context, n_prompt):
+    """True when no top-p or min-p decision lies within MIN_GAP of its threshold."""
+    sampler = _f32_all(sampler)
+    scores = apply_penalties(logits, context, n_prompt, **_f32_all(penalties))
+    after_k = filter_candidates(scores, sampler["temperature"], sampler["top_k"], 1.0)
+    cumulative = 0.0
+    for _, q in after_k:
+        cumulative += q
+        if sampler["top_p"] < 1 and abs(cumulative - sampler["top_p"]) < MIN_GAP:
+            return False
+    after_p = filter_candidates(scores, sampler["temperature"], sampler["top_k"], sampler["top_p"])
+    threshold = sampler["min_p"] * after_p[0][1]
+    return all(abs(q - threshold) >= MIN_GAP for _, q in after_p) if sampler["min_p"] > 0 else True
+
+
+def make_sampling_fixtures(ref_dir, out):
+    torch.set_num_threads(1)
+    os.makedirs(out, exist_ok=True)
+    runs, filters = [], []
+    for name in SAMPLING_MODELS:
+        golden = json.load(open(os.path.join(ref_dir, name + ".golden.json")))
+        model = Model.from_file(os.path.join(ref_dir, name + ".model.json"))
+        run = golden["runs"][1]
+        ids, n = run["input_ids"], 16
+        plain = model.generate(ids, n)["ids"]
+        for case, penalties in GREEDY_PENALTIES:
+            g = model.generate(ids, n, penalties=_f32_all(penalties), top_logprobs=3)
+            if min(g["margins"]) < 1e-3:
+                raise SystemExit(f"{name} {case}: greedy margin {min(g['margins']):.2e}")
+            runs.append({"model": name + ".model.json", "name": case, "prompt": run["prompt"], "input_ids": ids,
+                         "max_new_tokens": n, "sampler": {"temperature": 0.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0},
+                         "penalties": penalties, "seed": 0, "top_logprobs": 3, "differs_from_plain": g["ids"] != plain,
+                         "top": g["top_logprobs"], **{k: g[k] for k in ("ids", "logprobs", "stop_reason")}})
+        for case, sampler, penalties, seed in SAMPLED:
+            while True:
+                g = model.generate(ids, n, **_f32_all(sampler), penalties=_f32_all(penalties), seed=seed,
+                                   top_logprobs=3)
+                if min(g["gaps"]) >= MIN_GAP:
+                    break
+                seed += 1
+            runs.append({"model": name + ".model.json", "name": case, "prompt": run["prompt"], "input_ids": ids,
+                         "max_new_tokens": n, "sampler": sampler, "penalties": penalties, "seed": seed,
+                         "top_logprobs": 3, "differs_from_plain": g["ids"] != plain,
+                         "top": g["top_logprobs"], **{k: g[k] for k in ("ids", "logprobs", "stop_reason")}})
+        logits = [float(v) for v in model.forward(ids)[0][-1][:model.n_real]]
+        context = ids + run["greedy"]["ids"][:5]
+        for case, sampler, penalties in FILTERS:
+            if not _cuts_are_clear(logits, sampler, penalties, context, len(ids)):
+                raise SystemExit(f"{name} {case}: a cut lies within {MIN_GAP} of its threshold")
+            sc = apply_penalties(logits, context, len(ids), **_f32_all(penalties))
+            f = _f32_all(sampler)
+            cands = filter_candidates(sc, f["temperature"], f["top_k"], f["top_p"], f["min_p"])
+            filters.append({"model": name + ".model.json", "name": case, "input_ids": ids, "context": context,
+                            "n_prompt": len(ids), "sampler": sampler, "penalties": penalties,
+                            "candidates": [{"id": i, "prob": q} for i, q in cands]})
+        print(f"{name}: " + ", ".join(f"{r['name']} {'changed' if r['differs_from_plain'] else 'same'}"
+                                      for r in runs if r["model"] == name + ".model.json"), file=sys.stderr)
+    write_json(os.path.join(out, "sampling.golden.json"),
+               {"generator": "tools/reference.py make-sampling-fixtures", "runs": runs, "filters": filters})
+
+
+def gpt2_byte_alphabet():
+    """GPT-2's printable stand-in for each byte, as byte_bpe vocabularies spell tokens."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    table, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+# The chain model's tokens after the prompt's last token "a": its greedy text is
+# "x新年快樂!ok" then eos, cut so that 新 is split across two tokens (its first two bytes,
+# then its last byte with all of 年) and 快樂! is one token.
+CHAIN = [b"a", b"x", "新".encode()[:2], "新".encode()[2:] + "年".encode(), "快樂!".encode(), b"ok"]
+
+
+def make_chain_model(out):
+    """A hand-built byte_bpe model whose greedy output is known (tests of stop strings).
+    Every layer is zero, so the residual stream is the token's embedding; each chain token
+    has its own embedding direction, and the output head maps it to the next chain token
+    (the last to eos) with a lead of about 30 logits."""
+    alphabet = gpt2_byte_alphabet()
+    spell = lambda bs: "".join(alphabet[b] for b in bs)
+    vocab = {spell([b]): b for b in range(256)}
+    merges = []
+    for token in CHAIN:
+        for end in range(2, len(token) + 1):  # left to right: each step adds one byte
+            piece = spell(token[:end])
+            if piece not in vocab:
+                merges.append(spell(token[:end - 1]) + " " + spell(token[end - 1:end]))
+                vocab[piece] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    V, D = len(vocab), 8
+    ids = [vocab[spell(t)] for t in CHAIN] + [vocab["<|endoftext|>"]]
+    config = {"vocab_size": V, "n_ctx": 64, "n_embd": D, "n_head": 1, "n_layer": 1, "n_inner": D,
+              "tie_word_embeddings": False}
+    tensors = {name: np.zeros(shape, dtype=np.float32) for name, shape in expected_shapes(normalized_config(config)).items()}
+    for name in ("h.0.ln_1.weight", "h.0.ln_2.weight", "ln_f.weight"):
+        tensors[name][:] = 1
+    for slot, i in enumerate(ids[:-1]):
+        tensors["wte.weight"][i, slot] = 3
+        tensors["lm_head.weight"][ids[slot + 1], slot] = 10
+    tokenizer = {"type": "byte_bpe", "vocab": vocab, "merges": merges, "eos_token": "<|endoftext|>"}
+    save(out, config, tokenizer, tensors, form="b64")
+    model = Model.from_file(out)
+    seq = [ids[0]]
+    for _ in range(len(ids) - 1):
+        seq.append(int(torch.argmax(model.forward(seq)[0][-1])))
+    assert seq == ids, (seq, ids)
+
+
 def cmd_check(args):
     model = Model.from_file(args.model)
     if args.ids is not None:
@@ -890,6 +1122,11 @@ def main(argv=None):
     tf = sub.add_parser("make-trace-fixtures", help="write the goldens of `tiny-gpt trace`")
     tf.add_argument("--ref", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ref"))
     tf.add_argument("--out", required=True)
+    sf = sub.add_parser("make-sampling-fixtures", help="write the goldens of the sampler and the penalties")
+    sf.add_argument("--ref", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ref"))
+    sf.add_argument("--out", required=True)
+    cm = sub.add_parser("make-chain-model", help="write the hand-built byte_bpe model of the stop-string tests")
+    cm.add_argument("--out", required=True)
     ck = sub.add_parser("check", help="print logits (JSON) for a model and ids")
     ck.add_argument("model")
     g = ck.add_mutually_exclusive_group()
@@ -903,6 +1140,10 @@ def main(argv=None):
         make_fixtures(args.out, args.search)
     elif args.cmd == "make-trace-fixtures":
         make_trace_fixtures(args.ref, args.out)
+    elif args.cmd == "make-sampling-fixtures":
+        make_sampling_fixtures(args.ref, args.out)
+    elif args.cmd == "make-chain-model":
+        make_chain_model(args.out)
     else:
         try:
             cmd_check(args)

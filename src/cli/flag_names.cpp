@@ -7,10 +7,16 @@
 namespace tinygpt::cli {
 
 std::string flag_for(const std::string& parameter) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kFlags = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kFlags = {{
       {"temperature", "--temperature"},
       {"top_k", "--top-k"},
       {"top_p", "--top-p"},
+      {"min_p", "--min-p"},
+      {"repeat_penalty", "--repeat-penalty"},
+      {"repeat_last_n", "--repeat-last-n"},
+      {"frequency_penalty", "--frequency-penalty"},
+      {"presence_penalty", "--presence-penalty"},
+      {"stop", "--stop"},
       {"max_new_tokens", "--max-new-tokens"},
       {"top_logprobs", "--top-logprobs"},
       {"layer", "--layer"},

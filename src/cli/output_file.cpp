@@ -24,13 +24,6 @@ HoldSignals::HoldSignals() {
 
 HoldSignals::~HoldSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
-namespace {
-
-[[noreturn]] void fail(const std::string& path, int err) {
-  throw_io_error("cannot write " + path + ": " + std::strerror(err));
-}
-
-// 0, or the errno of the write that failed.
 int write_all(int fd, std::string_view content) {
   std::size_t done = 0;
   while (done < content.size()) {
@@ -42,6 +35,12 @@ int write_all(int fd, std::string_view content) {
     done += static_cast<std::size_t>(n);
   }
   return 0;
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, int err) {
+  throw_io_error("cannot write " + path + ": " + std::strerror(err));
 }
 
 // A character device or a FIFO (/dev/null, a pipe to another program) is the thing to write

@@ -24,6 +24,10 @@ std::string final_target(const std::string& path);
 // followed): an output that would be written over an input.
 bool same_file(const std::string& a, const std::string& b);
 
+// Writes all of `content` to `fd`, going on after interruptions and short writes. Returns
+// 0, or the errno of the write that failed.
+int write_all(int fd, std::string_view content);
+
 // Holds Ctrl-C and friends (SIGINT, SIGTERM, SIGHUP, SIGQUIT) back while it lives: a write
 // that is interrupted still removes its temporary files (or finishes its renames) before
 // the signal takes effect.

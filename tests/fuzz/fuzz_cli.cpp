@@ -12,7 +12,7 @@
 // (positions, layers, heads, token counts against n_ctx) reach the forward pass, where an
 // overflow would show. It is so small that any run is quick, except `bench -r` (repetitions
 // without bound), so bench is not run on it. Files that a run writes (-o, --plot, --export)
-// are removed after it.
+// are removed after it. Standard input is /dev/null.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -93,6 +93,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   reset_scratch(expected_files());
   FUZZ_CHECK(::setenv("TINYGPT_MODEL_DIR", scratch, 1) == 0);
   FUZZ_CHECK(::chdir(scratch) == 0);
+  // `generate -`, `-f -` and `--batch -` read standard input: let that be empty at once,
+  // never a terminal or a pipe that waits.
+  FUZZ_CHECK(std::freopen("/dev/null", "r", stdin) != nullptr);
   return 0;
 }
 
