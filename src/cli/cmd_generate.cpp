@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common.h"
+#include "model_choice.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
 #include "utf8.h"
@@ -19,6 +20,7 @@ struct GenerateOptions {
   std::optional<std::uint64_t> seed;
   bool json = false;
   bool no_echo = false;
+  bool show_special = false;
 };
 
 nlohmann::json token_json(const Tokenizer& tok, std::int32_t id, double logprob) {
@@ -33,11 +35,15 @@ void run(const CLI::App& cmd, const GenerateOptions& o) {
   GenerateParams params = o.params;
   params.seed = o.seed ? *o.seed : std::random_device{}();
   validate(params);  // before the model is read: a bad flag is reported at once
-  const Model model = load(o.model);
+  const Model model = load_for(o.model, {o.prompt});
   const Tokenizer& tok = model.tokenizer;
 
   // Encode first: a prompt the model cannot take must fail before anything is printed.
   std::vector<std::int32_t> ids = prompt_ids(model, o.prompt);
+  // --show-special: the begin token the model read before the prompt, and the end token
+  // where it stopped, so the BOS ... END loop is visible in the text.
+  const bool shows_bos =
+      o.show_special && !o.json && !o.no_echo && !ids.empty() && tok.bos_id() && ids.front() == *tok.bos_id();
   utf8::StreamDecoder stream;
   // The prompt is echoed with the first token, once the threads, the cache and the
   // prompt's pass have all worked out: a failure to get any of them prints nothing.
@@ -45,11 +51,16 @@ void run(const CLI::App& cmd, const GenerateOptions& o) {
   auto echo = [&] {
     if (echoed) return;
     echoed = true;
+    if (shows_bos) std::fputs(tok.token_text(*tok.bos_id()).c_str(), stdout);
     std::fputs(utf8::sanitize(o.prompt).c_str(), stdout);
   };
   const GenerateResult r = generate(model, std::move(ids), params, [&](const Step& step) {
     echo();
-    if (o.json || tok.is_special(step.id)) return;
+    if (o.json) return;
+    if (tok.is_special(step.id)) {
+      if (o.show_special) std::fputs((stream.finish() + tok.token_text(step.id)).c_str(), stdout);
+      return;
+    }
     const std::string text = stream.push(tok.token_bytes(step.id));
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
@@ -114,6 +125,9 @@ void register_generate(CLI::App& app) {
       ->check(thread_count());
   cmd->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   cmd->add_flag("--no-echo", o->no_echo, "Print only the continuation, not the prompt");
+  cmd->add_flag("--show-special", o->show_special,
+                "Print the begin token before the prompt and the end token where the model stopped (e.g. "
+                "<bos>...<eos>); --json has their ids");
   cmd->callback([cmd, o] { run(*cmd, *o); });
 }
 
