@@ -52,13 +52,13 @@ std::vector<SavedFile> hf_checkpoint_files(const Model& m) {
   files.push_back({"config.json", hf_config(m).dump(2) + "\n"});
 
   SafetensorsWriter writer;
-  for_each_tensor(m, [&](const std::string& name, const std::vector<std::int64_t>& shape,
-                         std::span<const float> values) {
-    // transformers' GPT2LMHeadModel names the body "transformer." and the head "lm_head".
-    writer.add_f32(name == "lm_head.weight" ? name : "transformer." + name, shape, values);
-    if (name == "wte.weight" && m.config.positional == Positional::sinusoidal)
-      writer.add_f32("transformer.wpe.weight", {m.config.n_ctx, m.config.n_embd}, m.weights.wpe.data);
-  });
+  for_each_tensor(m,
+                  [&](const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values) {
+                    // transformers' GPT2LMHeadModel names the body "transformer." and the head "lm_head".
+                    writer.add_f32(name == "lm_head.weight" ? name : "transformer." + name, shape, values);
+                    if (name == "wte.weight" && m.config.positional == Positional::sinusoidal)
+                      writer.add_f32("transformer.wpe.weight", {m.config.n_ctx, m.config.n_embd}, m.weights.wpe.data);
+                  });
   // transformers refuses a safetensors file without format metadata.
   files.push_back({"model.safetensors", writer.finish({{"format", "pt"}})});
 

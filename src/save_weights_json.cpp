@@ -40,15 +40,15 @@ std::string weights_json_text(const Model& m) {
   std::string out = "{\"format\": \"tiny-gpt\", \"version\": 1,\n\"config\": " + dump(config_json(m.config)) +
                     ",\n\"tokenizer\": " + dump(m.tokenizer.to_json()) + ",\n\"tensors\": {";
   bool first = true;
-  for_each_tensor(m, [&](const std::string& name, const std::vector<std::int64_t>& shape,
-                         std::span<const float> values) {
-    out += first ? "\n" : ",\n";
-    first = false;
-    out += dump(nlohmann::ordered_json(name)) + ": {\"shape\": " + dump(nlohmann::ordered_json(shape)) +
-           ", \"dtype\": \"f32\", \"b64\": \"";
-    append_base64(out, std::span(reinterpret_cast<const unsigned char*>(values.data()), values.size_bytes()));
-    out += "\"}";
-  });
+  for_each_tensor(
+      m, [&](const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values) {
+        out += first ? "\n" : ",\n";
+        first = false;
+        out += dump(nlohmann::ordered_json(name)) + ": {\"shape\": " + dump(nlohmann::ordered_json(shape)) +
+               ", \"dtype\": \"f32\", \"b64\": \"";
+        append_base64(out, std::span(reinterpret_cast<const unsigned char*>(values.data()), values.size_bytes()));
+        out += "\"}";
+      });
   out += "\n}}\n";
   return out;
 }

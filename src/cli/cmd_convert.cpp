@@ -23,10 +23,15 @@ struct ConvertOptions {
 
 // Every name a checkpoint folder written by convert (or downloaded from the hub) holds:
 // --force may replace a folder holding these and nothing else.
-const std::set<std::string> kCheckpointFiles = {
-    "config.json",      "model.safetensors",      "vocab.json",         "merges.txt",
-    "tokenizer.json",   "tinygpt_tokenizer.json", "generation_config.json", "tokenizer_config.json",
-    "special_tokens_map.json"};
+const std::set<std::string> kCheckpointFiles = {"config.json",
+                                                "model.safetensors",
+                                                "vocab.json",
+                                                "merges.txt",
+                                                "tokenizer.json",
+                                                "tinygpt_tokenizer.json",
+                                                "generation_config.json",
+                                                "tokenizer_config.json",
+                                                "special_tokens_map.json"};
 
 void run(const ConvertOptions& o) {
   namespace fs = std::filesystem;
