@@ -22,18 +22,20 @@ std::string colour(double v) {
   return buf;
 }
 
-// A rows x cols grid of cells at (x, y) filling a panel of kPanel x kPanel at most, cells
-// kept square where the shape allows so positions read the same in both panels.
+// A rows x cols grid of unit cells scaled to a kPanel x kPanel square at (x, y): positions
+// run down both panels at the same height. Cells are 1 x 1 in the group's own units, so each
+// is a few dozen bytes (a long context makes tens of thousands of them).
 template <typename Value>
 std::string heatmap(double x, double y, const std::string& title, std::size_t rows, std::size_t cols, Value value) {
-  const double cell = std::min(kPanel / static_cast<double>(rows), kPanel / static_cast<double>(cols));
-  std::string out = "<g>\n<text x=\"" + svg::num(x) + "\" y=\"" + svg::num(y - 8) + "\" font-size=\"13\">" +
-                    svg::escape(title) + "</text>\n";
+  const double sx = kPanel / static_cast<double>(cols), sy = kPanel / static_cast<double>(rows);
+  std::string out = "<text x=\"" + svg::num(x) + "\" y=\"" + svg::num(y - 8) + "\" font-size=\"13\">" +
+                    svg::escape(title) + "</text>\n<g transform=\"translate(" + svg::num(x) + " " + svg::num(y) +
+                    ") scale(" + std::to_string(sx) + " " + std::to_string(sy) +
+                    ")\" shape-rendering=\"crispEdges\">\n";
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < cols; ++c)
-      out += "<rect x=\"" + svg::num(x + static_cast<double>(c) * cell) + "\" y=\"" +
-             svg::num(y + static_cast<double>(r) * cell) + "\" width=\"" + svg::num(cell) + "\" height=\"" +
-             svg::num(cell) + "\" fill=\"" + colour(value(r, c)) + "\"/>\n";
+      out += "<rect x=\"" + std::to_string(c) + "\" y=\"" + std::to_string(r) + "\" width=\"1\" height=\"1\" fill=\"" +
+             colour(value(r, c)) + "\"/>\n";
   out += "</g>\n";
   return out;
 }

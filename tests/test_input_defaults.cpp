@@ -86,7 +86,7 @@ TEST_CASE("with -m, text partly unknown to the model is a warning before any out
   }
 }
 
-TEST_CASE("with -m, text entirely unknown to the model is an error naming a model that reads it",
+TEST_CASE("errors: text entirely unknown to the -m model is refused, naming a model that reads it",
           "[cli][defaults][errors]") {
   for (const std::string& cmd :
        {"generate Hello", "tokenize Hello", "embed Hello", "attention-dump Hello", "trace Hello --seed 1"}) {
