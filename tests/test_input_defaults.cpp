@@ -4,6 +4,7 @@
 // refused. Given -m and text the model knows, nothing changes.
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include "helpers.h"
@@ -78,20 +79,20 @@ TEST_CASE("with -m, text partly unknown to the model is a warning before any out
   CHECK(merged.rfind("warning: 6 of the 7 characters of \"Hello 春\" are not in the vocabulary of model tang-poems "
                      "and become <unk>",
                      0) == 0);
-  for (const std::string& cmd :
+  for (const char* cmd :
        {"tokenize 'a春'", "embed 'a春' --no-vectors", "attention-dump 'a春' --summary", "trace 'a春' --seed 1"}) {
     INFO(cmd);
-    const std::string out = run_merged(cmd + " -m tang-poems");
+    const std::string out = run_merged(std::string(cmd) + " -m tang-poems");
     CHECK(out.rfind("warning: 1 of the 2 characters of \"a春\"", 0) == 0);
   }
 }
 
 TEST_CASE("errors: text entirely unknown to the -m model is refused, naming a model that reads it",
           "[cli][defaults][errors]") {
-  for (const std::string& cmd :
+  for (const char* cmd :
        {"generate Hello", "tokenize Hello", "embed Hello", "attention-dump Hello", "trace Hello --seed 1"}) {
     INFO(cmd);
-    const RunResult r = run_cli(cmd + " -m tang-poems");
+    const RunResult r = run_cli(std::string(cmd) + " -m tang-poems");
     CHECK(r.exit_code == kExitBadInput);
     CHECK(r.out.empty());
     CHECK(r.err ==
@@ -109,4 +110,21 @@ TEST_CASE("with -m and text the model knows, no word about the vocabulary", "[cl
   const RunResult en = run_cli("generate '床 king' -m english-kjv -n 3 --seed 1");
   REQUIRE(en.exit_code == kExitOk);
   CHECK(en.err.find("warning") == std::string::npos);
+}
+
+TEST_CASE("errors: without -m, an output over any model the input may choose is refused", "[cli][defaults][errors]") {
+  // Copies in a model folder of their own: a failure here must not touch the shipped files.
+  const std::string dir = "/tmp/tinygpt-choice-models-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"tang-poems.json", "english-kjv.json"})
+    std::filesystem::copy_file(std::string(TINYGPT_SOURCE_DIR) + "/models/" + name, dir + "/" + name,
+                               std::filesystem::copy_options::overwrite_existing);
+  const std::string before = read_file(dir + "/english-kjv.json");
+  ::setenv("TINYGPT_MODEL_DIR", dir.c_str(), 1);  // searched first (model_search_dirs)
+  const RunResult r = run_cli("attention-dump Hello -o " + quote(dir + "/english-kjv.json"));
+  ::unsetenv("TINYGPT_MODEL_DIR");
+  CHECK(r.exit_code == kExitUsage);
+  CHECK_THAT(r.err, Contains("english-kjv.json: refusing to write over it"));
+  CHECK(read_file(dir + "/english-kjv.json") == before);
+  std::filesystem::remove_all(dir);
 }

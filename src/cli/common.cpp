@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "hf_checkpoint.h"
+#include "model_choice.h"
 #include "model_path.h"
 #include "output_file.h"
 #include "thread_pool.h"
@@ -29,6 +30,13 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
 
 void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model) {
   if (output.empty()) return;
+  // Without -m the model is chosen by the input later (load_for): any of them may be read.
+  if (model.model.empty())
+    for (const char* name : kChoosableModels) {
+      ModelOptions named = model;
+      named.model = name;
+      refuse_output_over_model(output, flag, named);
+    }
   std::string path;
   try {
     path = resolve_model_path(model.model);
