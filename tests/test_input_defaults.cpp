@@ -128,3 +128,16 @@ TEST_CASE("errors: without -m, an output over any model the input may choose is 
   CHECK(read_file(dir + "/english-kjv.json") == before);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("perplexity reads its file's text for the choice and the unknown-token check", "[cli][defaults]") {
+  const std::string dir = "/tmp/tinygpt-choice-text-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir + "/en.txt") << "In the beginning God created the heaven and the earth.\n"; }
+  const RunResult chosen_en = run_cli("perplexity -f " + quote(dir + "/en.txt"));
+  CHECK(chosen_en.exit_code == kExitOk);
+  CHECK(chosen(chosen_en) == "english-kjv");
+  const RunResult refused = run_cli("perplexity -m tang-poems -f " + quote(dir + "/en.txt"));
+  CHECK(refused.exit_code == kExitBadInput);
+  CHECK_THAT(refused.err, Contains("english-kjv reads it: -m english-kjv"));
+  std::filesystem::remove_all(dir);
+}
