@@ -101,6 +101,14 @@ TEST_CASE("errors: text entirely unknown to the -m model is refused, naming a mo
   }
 }
 
+TEST_CASE("errors: a shipped model that cannot be loaded is no suggestion, and takes no part in the message",
+          "[cli][defaults][errors]") {
+  // tang-poems reads 日本 but is over --max-params here; english-kjv has it only as bytes.
+  const RunResult r = run_cli("tokenize 日本 -m demo-tiny --max-params 20000");
+  CHECK(r.exit_code == kExitBadInput);
+  CHECK(r.err == "tiny-gpt: error: model demo-tiny knows none of the characters of \"日本\" (each would be <unk>)\n");
+}
+
 TEST_CASE("with -m and text the model knows, no word about the vocabulary", "[cli][defaults]") {
   const RunResult zh = run_cli("generate 床前 -m tang-poems -n 3 --seed 1");
   REQUIRE(zh.exit_code == kExitOk);

@@ -70,8 +70,12 @@ std::optional<std::string> covering_model(const ModelOptions& o, const std::vect
                                           const std::string& skip) {
   for (const char* name : kChoosableModels) {
     if (name == skip) continue;
-    const std::optional<Candidate> c = try_candidate(name, o, inputs);
-    if (c && c->coverage.missing() == 0) return c->name;
+    try {
+      const std::optional<Candidate> c = try_candidate(name, o, inputs);
+      if (c && c->coverage.missing() == 0) return c->name;
+    } catch (const Error&) {
+      // Over --max-params, say: it is no suggestion, and the message is about the -m model.
+    }
   }
   return std::nullopt;
 }
