@@ -178,7 +178,7 @@ void register_embed(CLI::App& app) {
                   "The word to look at (several with --plot). A word is what the vocabulary holds as one: a "
                   "character for a char model; for a byte-level BPE model (GPT-2 style) the word as it stands "
                   "inside a sentence, with its leading space (\"king\" is looked up as \" king\" when that is "
-                  "one token and \"king\" is not; --exact takes it as typed). Its tokens are the text's own, no "
+                  "one token; --exact takes it as typed). Its tokens are the text's own, no "
                   "bos; a word of several tokens is queried with the mean of their rows")
       ->type_name("WORD");
   add_model_options(*cmd, o->model);

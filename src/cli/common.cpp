@@ -18,7 +18,9 @@ namespace tinygpt::cli {
 
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("-m,--model", o.model,
-                 "Model file, or the name of a shipped model (default: " + std::string(kDefaultModelName) + ")")
+                 "Model file, or the name of a shipped model (default: the shipped model that knows the input's "
+                 "characters, ties and no input: " +
+                     std::string(kDefaultModelName) + ")")
       ->check(non_empty_path());
   cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
       ->check(whole_number(1))
