@@ -54,6 +54,11 @@ TEST_CASE("without -m the model is chosen by the input, in one stderr line", "[c
     const RunResult explicit_m = run_cli("tokenize --json -m " + std::string(c.model) + " " + quote(c.text));
     CHECK(explicit_m.out == r.out);  // the chosen model's own tokens
   }
+  // The best choice may still lack a character: the warning -m would give, after the choice.
+  const RunResult partly = run_cli("tokenize 月☃ --count");
+  CHECK(chosen(partly) == "tang-poems");
+  CHECK_THAT(partly.err, Contains("\nwarning: 1 of the 2 characters of \"月☃\" are not in the vocabulary of model "
+                                  "tang-poems and become <unk>\n"));
   // Ties go to the default: Chinese both models read without a loss in tang-poems.
   CHECK(chosen(run_cli("tokenize 月 --count")) == "tang-poems");
 }

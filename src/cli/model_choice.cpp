@@ -80,6 +80,25 @@ std::optional<std::string> covering_model(const ModelOptions& o, const std::vect
   return std::nullopt;
 }
 
+// The unknown token stands for every character the model lacks, so the model
+// reads a text of nothing but <unk> as no text at all.
+void check_unknown(const ModelOptions& o, const Model& m, const std::vector<std::string>& inputs) {
+  const auto unk = m.tokenizer.unk_id();
+  if (!unk) return;  // without one, encode() refuses a missing character itself
+  const VocabularyCoverage c = coverage_of(m.tokenizer, inputs);
+  if (c.unknown == 0) return;
+  const std::string unk_name = m.tokenizer.token_text(*unk);
+  if (c.unknown == c.characters) {
+    const std::optional<std::string> other = covering_model(o, inputs, o.model);
+    throw_input_error("model " + o.model + " knows none of the characters of " + quoted(inputs) + " (each would be " +
+                      unk_name + ")" + (other ? "; " + *other + " reads it: -m " + *other : std::string()));
+  }
+  const std::optional<std::string> other = covering_model(o, inputs, o.model);
+  spdlog::warn("{} of the {} characters of {} are not in the vocabulary of model {} and become {}{}", c.unknown,
+               c.characters, quoted(inputs), o.model, unk_name,
+               other ? "; " + *other + " reads them all: -m " + *other : std::string());
+}
+
 std::string lacks(const Candidate& c) {
   return c.name + " lacks " + std::to_string(c.coverage.missing()) + " of its " +
          std::to_string(c.coverage.characters) + " characters";
@@ -108,26 +127,11 @@ Model choose(const ModelOptions& o, const std::vector<std::string>& inputs) {
   if (!best) return load(o);  // no shipped model installed: the default's own error
   spdlog::info("no -m given: using {} for {}{}", best->name, quoted(inputs),
                passed_over.empty() ? "" : " (" + passed_over + ")");
+  // The best there is may still lack a character ("月☃"): said as with -m.
+  ModelOptions chosen = o;
+  chosen.model = best->name;
+  check_unknown(chosen, best->model, inputs);
   return std::move(best->model);
-}
-
-// With -m: the unknown token stands for every character the model lacks, so the model
-// reads a text of nothing but <unk> as no text at all.
-void check_unknown(const ModelOptions& o, const Model& m, const std::vector<std::string>& inputs) {
-  const auto unk = m.tokenizer.unk_id();
-  if (!unk) return;  // without one, encode() refuses a missing character itself
-  const VocabularyCoverage c = coverage_of(m.tokenizer, inputs);
-  if (c.unknown == 0) return;
-  const std::string unk_name = m.tokenizer.token_text(*unk);
-  if (c.unknown == c.characters) {
-    const std::optional<std::string> other = covering_model(o, inputs, o.model);
-    throw_input_error("model " + o.model + " knows none of the characters of " + quoted(inputs) + " (each would be " +
-                      unk_name + ")" + (other ? "; " + *other + " reads it: -m " + *other : std::string()));
-  }
-  const std::optional<std::string> other = covering_model(o, inputs, o.model);
-  spdlog::warn("{} of the {} characters of {} are not in the vocabulary of model {} and become {}{}", c.unknown,
-               c.characters, quoted(inputs), o.model, unk_name,
-               other ? "; " + *other + " reads them all: -m " + *other : std::string());
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
 #pragma once
 // Loading the model for a command's input text. Without -m the shipped model whose
 // vocabulary knows the text is chosen (English text: english-kjv; Chinese: tang-poems),
-// and stderr says which. With -m, text that becomes the unknown token is warned about
-// before any output, and text that becomes nothing else is refused, naming a shipped
-// model that reads it.
+// and stderr says which (and, as with -m, what it still lacks). With -m, text that becomes the unknown token is warned
+// about before any output, and text that becomes nothing else is refused, naming a shipped model that reads it.
 #include <string>
 #include <vector>
 
