@@ -71,7 +71,7 @@ void run(const CLI::App& cmd, const PerplexityOptions& o) {
     throw_input_error(o.file + " has no text to score");
   std::vector<std::string> texts;
   for (const Example& x : examples) texts.push_back(x.text);
-  const Model model = load_for(o.model, texts);
+  const Model model = load_for(o.model, texts, "the text of " + o.file);
   const Perplexity p = score(model, o.file, examples, o.per_line);
   if (o.json) {
     std::puts(dump_json({{"model", model.path},

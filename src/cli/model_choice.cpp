@@ -82,7 +82,9 @@ std::optional<std::string> covering_model(const ModelOptions& o, const std::vect
 
 // The unknown token stands for every character the model lacks, so the model
 // reads a text of nothing but <unk> as no text at all.
-void check_unknown(const ModelOptions& o, const Model& m, const std::vector<std::string>& inputs) {
+// `shown`: the inputs as messages name them.
+void check_unknown(const ModelOptions& o, const Model& m, const std::vector<std::string>& inputs,
+                   const std::string& shown) {
   const auto unk = m.tokenizer.unk_id();
   if (!unk) return;  // without one, encode() refuses a missing character itself
   const VocabularyCoverage c = coverage_of(m.tokenizer, inputs);
@@ -90,12 +92,12 @@ void check_unknown(const ModelOptions& o, const Model& m, const std::vector<std:
   const std::string unk_name = m.tokenizer.token_text(*unk);
   if (c.unknown == c.characters) {
     const std::optional<std::string> other = covering_model(o, inputs, o.model);
-    throw_input_error("model " + o.model + " knows none of the characters of " + quoted(inputs) + " (each would be " +
-                      unk_name + ")" + (other ? "; " + *other + " reads it: -m " + *other : std::string()));
+    throw_input_error("model " + o.model + " knows none of the characters of " + shown + " (each would be " + unk_name +
+                      ")" + (other ? "; " + *other + " reads it: -m " + *other : std::string()));
   }
   const std::optional<std::string> other = covering_model(o, inputs, o.model);
   spdlog::warn("{} of the {} characters of {} are not in the vocabulary of model {} and become {}{}", c.unknown,
-               c.characters, quoted(inputs), o.model, unk_name,
+               c.characters, shown, o.model, unk_name,
                other ? "; " + *other + " reads them all: -m " + *other : std::string());
 }
 
@@ -105,7 +107,7 @@ std::string lacks(const Candidate& c) {
 }
 
 // The candidate missing the fewest characters; ties go to the earlier (the default).
-Model choose(const ModelOptions& o, const std::vector<std::string>& inputs) {
+Model choose(const ModelOptions& o, const std::vector<std::string>& inputs, const std::string& shown) {
   std::optional<Candidate> best;
   std::string passed_over;  // the models not chosen that lack something, for the one line
   auto pass_over = [&](const Candidate& c) {
@@ -125,22 +127,23 @@ Model choose(const ModelOptions& o, const std::vector<std::string>& inputs) {
     if (best->coverage.missing() == 0) break;  // no later model can do better
   }
   if (!best) return load(o);  // no shipped model installed: the default's own error
-  spdlog::info("no -m given: using {} for {}{}", best->name, quoted(inputs),
+  spdlog::info("no -m given: using {} for {}{}", best->name, shown,
                passed_over.empty() ? "" : " (" + passed_over + ")");
   // The best there is may still lack a character ("月☃"): said as with -m.
   ModelOptions chosen = o;
   chosen.model = best->name;
-  check_unknown(chosen, best->model, inputs);
+  check_unknown(chosen, best->model, inputs, shown);
   return std::move(best->model);
 }
 
 }  // namespace
 
-Model load_for(const ModelOptions& o, const std::vector<std::string>& inputs) {
+Model load_for(const ModelOptions& o, const std::vector<std::string>& inputs, const std::string& name) {
   if (!has_text(inputs)) return load(o);
-  if (o.model.empty()) return choose(o, inputs);
+  const std::string shown = name.empty() ? quoted(inputs) : name;
+  if (o.model.empty()) return choose(o, inputs, shown);
   Model m = load(o);
-  check_unknown(o, m, inputs);
+  check_unknown(o, m, inputs, shown);
   return m;
 }
 

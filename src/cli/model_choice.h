@@ -16,6 +16,7 @@ inline constexpr const char* kChoosableModels[] = {"tang-poems", "english-kjv"};
 
 // `inputs`: every text the command will encode (a prompt, words, a file's text). No
 // inputs, or only empty ones, loads the model exactly as load() does, without a word.
-Model load_for(const ModelOptions& options, const std::vector<std::string>& inputs);
+// Messages quote the inputs, or say `name` when given (a file's text is long: its name).
+Model load_for(const ModelOptions& options, const std::vector<std::string>& inputs, const std::string& name = "");
 
 }  // namespace tinygpt::cli
