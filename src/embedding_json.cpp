@@ -24,6 +24,7 @@ nlohmann::json word_json(const EmbeddedWord& w) {
   nlohmann::json j = {
       {"word", utf8::sanitize(w.word)}, {"ids", w.ids}, {"tokens", w.tokens}, {"vectors", w.rows}, {"norms", norms}};
   if (w.ids.size() > 1) j["mean"] = w.mean;
+  if (w.looked_up != w.word) j["looked_up_as"] = utf8::sanitize(w.looked_up);  // its leading-space form
   return j;
 }
 

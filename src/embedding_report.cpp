@@ -35,20 +35,27 @@ std::vector<std::string> spaced_pieces(const Tokenizer& tok, const std::string& 
   return pieces;
 }
 
-EmbeddedWord describe(const Model& model, WordVector v) {
+// `v` is the word as looked up (its word_form), `given` as the request spelled it.
+EmbeddedWord describe(const Model& model, WordVector v, const std::string& given) {
   const Tokenizer& tok = model.tokenizer;
-  EmbeddedWord w{std::move(v.word), std::move(v.ids), {}, {}, {}, std::move(v.mean), false, {}};
+  EmbeddedWord w{given, std::move(v.ids), {}, {}, {}, std::move(v.mean), false, {}, std::move(v.word)};
   for (const auto id : w.ids) {
     w.tokens.push_back(tok.token_text(id));
     w.pieces.push_back(tok.piece(id));
     w.rows.push_back(copy(model.weights.wte.row(id)));
   }
   w.has_unknown = tok.unk_id() && std::find(w.ids.begin(), w.ids.end(), *tok.unk_id()) != w.ids.end();
-  w.spaced_pieces = spaced_pieces(tok, w.word, w.ids.size());
+  w.spaced_pieces = spaced_pieces(tok, w.looked_up, w.ids.size());
   return w;
 }
 
-EmbeddedWord embed_word(const Model& model, std::string_view word) { return describe(model, word_vector(model, word)); }
+std::string looked_up(const Model& model, const std::string& word, bool exact) {
+  return exact ? word : word_form(model.tokenizer, word);
+}
+
+EmbeddedWord embed_word(const Model& model, const std::string& word, bool exact) {
+  return describe(model, word_vector(model, looked_up(model, word, exact)), word);
+}
 
 EmbeddedPosition embed_position(const Model& model, const EmbeddedWord& w, int start) {
   const int n_ctx = model.config.n_ctx;
@@ -78,9 +85,11 @@ EmbeddedPosition embed_position(const Model& model, const EmbeddedWord& w, int s
   return p;
 }
 
-EmbeddedAnalogy embed_analogy(const Model& model, const UnitTable& table, const std::string& expression,
-                              std::size_t k) {
-  const std::vector<AnalogyTerm> terms = parse_analogy(expression);
+EmbeddedAnalogy embed_analogy(const Model& model, const UnitTable& table, const std::string& expression, std::size_t k,
+                              bool exact) {
+  std::vector<AnalogyTerm> terms = parse_analogy(expression);
+  const std::vector<AnalogyTerm> given = terms;
+  for (AnalogyTerm& t : terms) t.word = looked_up(model, t.word, exact);
   Analogy a = analogy(model, table, terms, k);
   // Otherwise the query is zero and every token scores 0: a ranking that means nothing.
   if (a.length < kCancelled)
@@ -90,7 +99,7 @@ EmbeddedAnalogy embed_analogy(const Model& model, const UnitTable& table, const 
   r.expression = expression;
   for (std::size_t i = 0; i < terms.size(); ++i) {
     r.signs.push_back(terms[i].sign);
-    r.terms.push_back(describe(model, std::move(a.terms[i])));
+    r.terms.push_back(describe(model, std::move(a.terms[i]), given[i].word));
   }
   r.query = std::move(a.query);
   r.results = ranked(model.tokenizer, a.results);
@@ -142,7 +151,7 @@ void describe_word(const Model& model, const EmbeddingRequest& request, const Un
   if (request.position) r.position = embed_position(model, w, *request.position);
   if (request.neighbors) r.neighbors = ranked(model.tokenizer, nearest(table, w.mean, *request.neighbors, w.ids));
   if (request.similarity) {
-    EmbeddedWord other = embed_word(model, *request.similarity);
+    EmbeddedWord other = embed_word(model, *request.similarity, request.exact);
     const double c = cosine(w.mean, other.mean);
     r.similarity = EmbeddedSimilarity{std::move(other), c};
   }
@@ -162,14 +171,16 @@ EmbeddingReport embedding_report(const Model& model, const EmbeddingRequest& req
   if (r.unk_id) r.unk_piece = tok.piece(*r.unk_id);
   for (const std::string& s : request.words) {
     if (std::none_of(r.words.begin(), r.words.end(), [&](const EmbeddedWord& w) { return w.word == s; }))
-      r.words.push_back(embed_word(model, s));
+      r.words.push_back(embed_word(model, s, request.exact));
   }
   r.one_word = request.words.size() == 1;
   const bool need_table = request.neighbors || request.analogy || (request.plot && request.plot_neighbors > 0);
-  const UnitTable table = need_table ? unit_table(model) : UnitTable{};
+  UnitTable table = need_table ? unit_table(model) : UnitTable{};
+  if (need_table && !request.all_tokens) keep_whole_words(table, tok);
   if (r.one_word) describe_word(model, request, table, r);
   if (request.analogy)
-    r.analogy = embed_analogy(model, table, *request.analogy, request.neighbors.value_or(kDefaultAnalogyResults));
+    r.analogy = embed_analogy(model, table, *request.analogy, request.neighbors.value_or(kDefaultAnalogyResults),
+                              request.exact);
   if (request.plot) r.plot = embed_plot(model, table, r.words, request.plot_neighbors);
   if (request.export_table) r.table = embed_table(model);
   return r;

@@ -140,3 +140,22 @@ TEST_CASE("help and version go to stdout with exit 0", "[cli]") {
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Contains("tiny-gpt"));
 }
+
+TEST_CASE("generate --show-special prints the begin token before the prompt and the end token where it stopped",
+          "[cli][generate]") {
+  const auto g = golden_run("learned_tied_gelutanh", 1);  // stops on eos
+  const std::string args =
+      "generate -m " + model("learned_tied_gelutanh") + " " + quote(g["prompt"]) + " --temperature 0";
+  const auto r = run_cli(args + " --show-special");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "<bos>" + g["prompt"].get<std::string>() + g["greedy"]["text"].get<std::string>() + "<eos>\n");
+  // Without the flag the text is what it always was; --json is unchanged by it (it has the ids).
+  CHECK(run_cli(args).out == g["prompt"].get<std::string>() + g["greedy"]["text"].get<std::string>() + "\n");
+  CHECK(run_cli(args + " --json --seed 1").out == run_cli(args + " --json --seed 1 --show-special").out);
+  // Stopped by -n: no end token to show.
+  const auto cut = run_cli(args + " --show-special -n 1");
+  REQUIRE(cut.exit_code == 0);
+  CHECK(cut.out.rfind("<bos>", 0) == 0);
+  CHECK(cut.out.find("<eos>") == std::string::npos);
+}

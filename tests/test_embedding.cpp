@@ -413,6 +413,13 @@ TEST_CASE("embed --json: ids, tokens, raw rows exactly, neighbours, similarity",
       const std::string word = w["word"];
       const auto r = run_cli("embed " + quote(word) + " " + model_arg(g) + " --neighbors 3 --json");
       INFO(name << ": " << word << ": " << r.err);
+      // A word of nothing but the unknown token is refused by the command line (the library
+      // computes it, as the golden does): tests/test_input_defaults.cpp.
+      const auto unk = load_model(model_path(g)).tokenizer.unk_id();
+      if (unk && std::all_of(w["ids"].begin(), w["ids"].end(), [&](const auto& id) { return id == *unk; })) {
+        CHECK(r.exit_code == kExitBadInput);
+        continue;
+      }
       REQUIRE(r.exit_code == 0);
       const auto j = nlohmann::json::parse(r.out);
       CHECK(j["word"] == word);
@@ -536,12 +543,14 @@ TEST_CASE("embed errors: unknown characters, bad flags, contradictions", "[embed
   check_failed(run_cli("embed 新 " + model_arg(g) + " --position -1"), kExitUsage);
   check_failed(run_cli("embed 新 " + model_arg(g) + " --plot-neighbors 3"), kExitUsage);
   check_failed(run_cli("embed \"\" " + model_arg(g)), kExitBadInput);
-  // With unk_token an unknown character becomes <unk>, and stderr says so.
+  // With unk_token an unknown character becomes <unk>, and stderr says so; a word of
+  // nothing else is refused (tests/test_input_defaults.cpp has the messages).
   const auto u = golden("unk_token");
-  r = run_cli("embed ö " + model_arg(u) + " --json");
+  r = run_cli("embed aö " + model_arg(u) + " --json");
   REQUIRE(r.exit_code == 0);
-  CHECK(nlohmann::json::parse(r.out)["tokens"] == nlohmann::json({"<unk>"}));
+  CHECK(nlohmann::json::parse(r.out)["tokens"] == nlohmann::json({"a", "<unk>"}));
   CHECK_THAT(r.err, Contains("<unk>"));
+  check_failed(run_cli("embed ö " + model_arg(u) + " --json"), kExitBadInput);
 }
 
 TEST_CASE("embed --plot writes well-formed SVG with one labelled point per word", "[embed][cli][svg]") {
@@ -695,7 +704,7 @@ TEST_CASE("export labels: a character that looks like an escaped one gets its id
 
 TEST_CASE("embed on a byte-level BPE model: pieces, the leading-space hint, labels", "[embed][cli][bpe]") {
   const std::string m = quote(tiny_bpe_model());
-  auto r = run_cli("embed king -m " + m + " --json");
+  auto r = run_cli("embed king --exact -m " + m + " --json");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
@@ -703,11 +712,11 @@ TEST_CASE("embed on a byte-level BPE model: pieces, the leading-space hint, labe
   CHECK(j["vectors"].size() == 4);
   CHECK(j.contains("mean"));
   CHECK_THAT(r.err, Contains("\" king\" is 1 token"));  // the hint, on stderr
-  r = run_cli("embed king -m " + m + " --no-vectors");
+  r = run_cli("embed king --exact -m " + m + " --no-vectors");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("BPE splits it into pieces"));
   CHECK(r.out.find("[ 0]") == std::string::npos);
-  r = run_cli("embed ' king' -m " + m + " --neighbors 3 --json");
+  r = run_cli("embed ' king' -m " + m + " --neighbors 3 --all-tokens --json");
   REQUIRE(r.exit_code == 0);
   j = nlohmann::json::parse(r.out);
   CHECK(j["tokens"] == nlohmann::json({" king"}));
@@ -722,4 +731,105 @@ TEST_CASE("embed on a byte-level BPE model: pieces, the leading-space hint, labe
   CHECK(labels[static_cast<std::size_t>(*model.tokenizer.lookup("\xC4\xA0king"))] == "\xC2\xB7king");
   CHECK(std::find(labels.begin(), labels.end(), "\\xE6") != labels.end());
   CHECK(std::set<std::string>(labels.begin(), labels.end()).size() == labels.size());
+}
+
+TEST_CASE("embed on a byte-level BPE model: words as they stand in a sentence, --exact as typed", "[embed][cli][bpe]") {
+  const std::string m = quote(tiny_bpe_model());
+  // "king" is four byte tokens and " king" one: the word is looked up as " king", and said so.
+  auto r = run_cli("embed king -m " + m + " --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["word"] == "king");
+  CHECK(j["looked_up_as"] == " king");
+  CHECK(j["tokens"] == nlohmann::json({" king"}));
+  CHECK_THAT(r.err, Contains("\"king\" looked up as \" king\""));
+  CHECK(r.err.find("usually follows a space") == std::string::npos);
+  // --exact: as typed, four tokens, no note about the form.
+  r = run_cli("embed king --exact -m " + m + " --json");
+  REQUIRE(r.exit_code == 0);
+  j = nlohmann::json::parse(r.out);
+  CHECK(j["tokens"].size() == 4);
+  CHECK_FALSE(j.contains("looked_up_as"));
+  CHECK(r.err.find("looked up as") == std::string::npos);
+  // "k" is one token, and so is " k": the word is " k" (the bare one is mostly a piece).
+  r = run_cli("embed k -m " + m + " --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["tokens"] == nlohmann::json({" k"}));
+  // Not one token with its space either ("kg"): as typed.
+  r = run_cli("embed kg -m " + m + " --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["tokens"] == nlohmann::json({"k", "g"}));
+  // --similarity's word is looked up the same way.
+  r = run_cli("embed king --similarity kin -m " + m + " --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["similarity"]["tokens"] == nlohmann::json({" kin"}));
+}
+
+TEST_CASE("embed --analogy on a byte-level BPE model: as typed, with or without quoted spaced words",
+          "[embed][cli][bpe]") {
+  const std::string m = quote(tiny_bpe_model());
+  const auto results = [&](const std::string& expression, const std::string& flags) {
+    const RunResult r = run_cli("embed --analogy " + quote(expression) + " -m " + m + " --json " + flags);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out)["analogy"];
+  };
+  const auto typed = results("king - ki + kin", "--all-tokens");
+  const auto quoted_form = results("\" king\" - \" ki\" + \" kin\"", "--all-tokens");
+  CHECK(typed["results"] == quoted_form["results"]);
+  CHECK(typed["results"].size() == 10);
+  // --exact reads "king" as its four bytes: another query, other results.
+  CHECK(results("king - ki + kin", "--all-tokens --exact")["results"] != typed["results"]);
+}
+
+TEST_CASE("embed on a byte-level BPE model: neighbours are whole words unless --all-tokens", "[embed][cli][bpe]") {
+  const std::string m = quote(tiny_bpe_model());
+  // Whole words here: " k", " ki", " kin" (and " king", the word itself, left out).
+  auto r = run_cli("embed king -m " + m + " --neighbors 10 --json");
+  REQUIRE(r.exit_code == 0);
+  auto n = nlohmann::json::parse(r.out)["neighbors"];
+  std::set<std::string> tokens;
+  for (const auto& t : n) tokens.insert(t["token"].get<std::string>());
+  CHECK(tokens == std::set<std::string>{" k", " ki", " kin"});
+  r = run_cli("embed king -m " + m + " --neighbors 10 --all-tokens --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["neighbors"].size() == 10);
+  // The library's rule: a space, then letters.
+  const Model model = load_model(tiny_bpe_model());
+  const Tokenizer& tok = model.tokenizer;
+  CHECK(is_whole_word(tok, *tok.lookup("\xC4\xA0king")));
+  CHECK_FALSE(is_whole_word(tok, *tok.lookup("k")));
+  CHECK_FALSE(is_whole_word(tok, *tok.lookup("\xC4\xA0")));
+  CHECK_FALSE(is_whole_word(tok, *tok.lookup("<|endoftext|>")));
+  CHECK(word_form(tok, "king") == " king");
+  CHECK(word_form(tok, "k") == " k");
+  CHECK(word_form(tok, "kg") == "kg");
+  CHECK(word_form(tok, " ki") == " ki");
+}
+
+TEST_CASE("embed on the shipped English model: the tutorial's words as typed", "[embed][cli][bpe][models]") {
+  auto r = run_cli("embed king -m english-kjv --neighbors 10 --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["tokens"] == nlohmann::json({" king"}));
+  for (const auto& t : j["neighbors"]) {
+    const std::string token = t["token"];
+    CHECK(token.size() > 1);
+    CHECK(token[0] == ' ');
+  }
+  r = run_cli("embed --analogy 'king - man + woman' -m english-kjv --json");
+  REQUIRE(r.exit_code == 0);
+  j = nlohmann::json::parse(r.out)["analogy"];
+  CHECK(j["results"].size() == 10);
+}
+
+TEST_CASE("embed on a char model: a character is a word, unchanged by the word rules", "[embed][cli]") {
+  const auto g = golden("chinese_vocab");
+  const RunResult plain = run_cli("embed 新 " + model_arg(g) + " --neighbors 3 --json");
+  const RunResult exact = run_cli("embed 新 " + model_arg(g) + " --neighbors 3 --json --exact --all-tokens");
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.out == exact.out);
+  CHECK(plain.err.find("looked up as") == std::string::npos);
 }

@@ -45,6 +45,21 @@ WordVector word_vector(const Model& model, std::string_view word);
 double norm(std::span<const float> v);
 double cosine(std::span<const float> a, std::span<const float> b);
 
+// ---- words in a byte-level BPE vocabulary ---------------------------------------------
+//
+// GPT-2-style vocabularies store a word as it appears inside a sentence, with its leading
+// space (" king"); the bare "king" is often split into pieces. A char vocabulary needs
+// none of this: a character is a word.
+
+// The text to look `word` up as: " " + word when that is one token (byte-level BPE only,
+// for a word without a leading space); otherwise the word as given.
+std::string word_form(const Tokenizer& tokenizer, std::string_view word);
+
+// A whole-word token of a byte-level BPE vocabulary: a space, then letters only (ASCII
+// letters and any other complete UTF-8 character outside ASCII's and Unicode's general
+// punctuation). Every ordinary token of a char vocabulary counts as one.
+bool is_whole_word(const Tokenizer& tokenizer, std::int32_t id);
+
 // ---- neighbours -------------------------------------------------------------------
 
 // wte's real rows scaled to unit length (zero rows stay zero), built once so that a
@@ -61,6 +76,8 @@ struct UnitTable {
 };
 
 UnitTable unit_table(const Model& model);
+// Leaves only whole-word tokens (is_whole_word) as candidates.
+void keep_whole_words(UnitTable& table, const Tokenizer& tokenizer);
 
 struct Neighbor {
   std::int32_t id = 0;
@@ -161,6 +178,12 @@ struct EmbeddingRequest {
   bool plot = false;                        // a 2-D PCA map of the words
   std::size_t plot_neighbors = 0;           // with plot: add each word's nearest tokens to the map
   bool export_table = false;                // keep the whole table for the export files
+  // Words (and analogy terms) as typed; otherwise a byte-level BPE model looks each up as
+  // word_form() says.
+  bool exact = false;
+  // Neighbours, analogy results and the map's neighbours among every token; otherwise a
+  // byte-level BPE model's are whole-word tokens only (is_whole_word).
+  bool all_tokens = false;
 };
 
 // How many analogy results a request without `neighbors` gets.
@@ -178,6 +201,7 @@ struct EmbeddedWord {
   // Byte-level BPE only, for a word without a leading space that " " + word encodes into
   // fewer tokens: the pieces of " " + word (running text holds words after a space).
   std::vector<std::string> spaced_pieces;
+  std::string looked_up;  // the text encoded: the word, or its word_form() (" king")
 };
 
 // A token found by cosine similarity.

@@ -10,6 +10,7 @@
 // tokenizer.h -> decoder.h (State, forward) -> sampler.h -> generate.h; perplexity.h
 // scores text; error.h is what every call may throw.
 #include "tinygpt/attention.h"
+#include "tinygpt/coverage.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"

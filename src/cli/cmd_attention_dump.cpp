@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.h"
+#include "model_choice.h"
 #include "output_file.h"
 #include "tinygpt/attention_dump.h"
 #include "tinygpt/error.h"
@@ -63,7 +64,7 @@ void run(const CLI::App& cmd, const AttentionDumpOptions& o) {
   const std::string format = resolve_format(o);
   refuse_output_over_model(o.output, "--output", o.model);
   const std::vector<int> layers = index_list(o.layers, "--layer"), heads = index_list(o.heads, "--head");
-  const Model model = load(o.model);
+  const Model model = load_for(o.model, {o.sentence});
   AttentionSelection selection{layers, heads, o.include_qkv, o.max_values};
   const AttentionDump dump = capture_attention(model, o.sentence, selection);
   spdlog::debug("captured {} layer(s) x {} head(s) over {} tokens", dump.layers.size(), dump.heads.size(),

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common.h"
+#include "model_choice.h"
 #include "output_files.h"
 #include "tinygpt/embedding.h"
 #include "tinygpt/error.h"
@@ -35,6 +36,8 @@ struct EmbedOptions {
   std::string export_dir;
   bool json = false;
   bool no_vectors = false;
+  bool exact = false;
+  bool all_tokens = false;
 };
 
 // Flags that contradict each other are usage errors before the model is read.
@@ -65,15 +68,18 @@ EmbeddingRequest request_from(const EmbedOptions& o) {
           .analogy = o.analogy,
           .plot = !o.plot.empty(),
           .plot_neighbors = o.plot_neighbors,
-          .export_table = !o.export_dir.empty()};
+          .export_table = !o.export_dir.empty(),
+          .exact = o.exact,
+          .all_tokens = o.all_tokens};
 }
 
 std::string quoted(const std::string& s) { return "\"" + utf8::sanitize(s) + "\""; }
 
-void note_unknown(const EmbeddingReport& r, const EmbeddedWord& w) {
-  if (w.has_unknown)
-    spdlog::warn("{} holds characters the vocabulary lacks: they became {} (id {})", quoted(w.word), r.unk_piece,
-                 *r.unk_id);
+// Say when a word was looked up with its leading space, so the rows shown are not a surprise.
+void note_form(const EmbeddedWord& w) {
+  if (w.looked_up == w.word) return;
+  spdlog::info("{} looked up as {}: one token, as the word stands inside a sentence (--exact: as typed)",
+               quoted(w.word), quoted(w.looked_up));
 }
 
 // Say when the word would be fewer tokens with its leading space, as in running text.
@@ -86,13 +92,23 @@ void hint_leading_space(const EmbeddedWord& w) {
                utf8::sanitize(w.word), n, n == 1 ? "" : "s", pieces, utf8::sanitize(w.word));
 }
 
-// In the order the words were read: the words, the similarity's other word, the analogy's terms.
+// In the order the words were read: the words, the similarity's other word, the analogy's
+// terms. Characters the vocabulary lacks were reported before the model was used (load_for).
 void log_notes(const EmbeddingReport& r) {
-  for (const EmbeddedWord& w : r.words) note_unknown(r, w);
+  for (const EmbeddedWord& w : r.words) note_form(w);
   if (r.one_word) hint_leading_space(r.words[0]);
-  if (r.similarity) note_unknown(r, r.similarity->other);
+  if (r.similarity) note_form(r.similarity->other);
   if (r.analogy)
-    for (const EmbeddedWord& t : r.analogy->terms) note_unknown(r, t);
+    for (const EmbeddedWord& t : r.analogy->terms) note_form(t);
+}
+
+// Every text the command encodes, for the model's choice and the unknown-token check.
+std::vector<std::string> input_texts(const EmbedOptions& o) {
+  std::vector<std::string> texts = o.words;
+  if (o.similarity) texts.push_back(*o.similarity);
+  if (o.analogy)
+    for (const AnalogyTerm& t : parse_analogy(*o.analogy)) texts.push_back(t.word);
+  return texts;
 }
 
 // The export directory is created when missing, but not its parents (as mkdir does), so a
@@ -141,7 +157,7 @@ void write_outputs(const EmbeddingReport& r, const EmbedOptions& o, const std::v
 void run(const EmbedOptions& o) {
   check_flags(o);
   refuse_output_over_model(o.plot, "--plot", o.model);  // before anything is read or computed
-  const Model model = load(o.model);
+  const Model model = load_for(o.model, input_texts(o));
   const EmbeddingReport report = embedding_report(model, request_from(o));
   log_notes(report);
   const EmbeddingOutputs outputs{o.plot, o.export_dir};
@@ -159,8 +175,11 @@ void register_embed(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "embed", "Look at the embedding table: a word's vectors, nearest tokens, similarity, analogies, a PCA map");
   cmd->add_option("word", o->words,
-                  "The word to look at (several with --plot). Its tokens are the text's own, no bos; a word of "
-                  "several tokens is queried with the mean of their rows")
+                  "The word to look at (several with --plot). A word is what the vocabulary holds as one: a "
+                  "character for a char model; for a byte-level BPE model (GPT-2 style) the word as it stands "
+                  "inside a sentence, with its leading space (\"king\" is looked up as \" king\" when that is "
+                  "one token; --exact takes it as typed). Its tokens are the text's own, no "
+                  "bos; a word of several tokens is queried with the mean of their rows")
       ->type_name("WORD");
   add_model_options(*cmd, o->model);
   cmd->add_option("--position", o->position,
@@ -176,10 +195,10 @@ void register_embed(CLI::App& app) {
   cmd->add_option("--similarity", o->similarity,
                   "Cosine similarity of WORD with OTHER (0 when either is a zero vector)")
       ->type_name("OTHER");
-  cmd->add_option(
-         "--analogy", o->analogy,
-         "Nearest tokens to A - B + C by 3CosAdd as gensim's most_similar(positive=[A, C], "
-         "negative=[B]), leaving out A, B and C; quote a word holding spaces: '\" king\" - \" man\" + \" woman\"'")
+  cmd->add_option("--analogy", o->analogy,
+                  "Nearest tokens to A - B + C by 3CosAdd as gensim's most_similar(positive=[A, C], "
+                  "negative=[B]), leaving out A, B and C; each term is a word as for WORD (\"king - man + woman\"), "
+                  "or quoted to hold spaces: '\" king\" - \" man\"'")
       ->type_name("\"A - B + C\"");
   cmd->add_option("--plot", o->plot, "Write a 2-D PCA map of the words as an SVG scatter plot to FILE.svg")
       ->type_name("FILE.svg")
@@ -193,6 +212,12 @@ void register_embed(CLI::App& app) {
                   "created if missing (its parent must exist)")
       ->type_name("DIR")
       ->check(non_empty_path());
+  cmd->add_flag("--exact", o->exact,
+                "Look WORD, OTHER and the analogy's terms up exactly as typed (no leading space added)");
+  cmd->add_flag("--all-tokens", o->all_tokens,
+                "Neighbours and analogy results among all tokens; by default a byte-level BPE model's are whole "
+                "words only (a token that starts a word, with its space, and is letters: \" queen\", not \"en\" "
+                "or \",\")");
   cmd->add_flag("--no-vectors", o->no_vectors,
                 "Text output without the rows of numbers (ids, tokens and norms stay; --json always has them)");
   cmd->add_flag("--json", o->json, "Print one JSON object");

@@ -8,6 +8,7 @@
 #include "common.h"
 #include "generate_batch.h"
 #include "generate_json.h"
+#include "model_choice.h"
 #include "prompt_input.h"
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
@@ -23,6 +24,7 @@ struct GenerateOptions {
   std::optional<std::uint64_t> seed;
   bool json = false;
   bool no_echo = false;
+  bool show_special = false;
   BatchOptions batch;
 };
 
@@ -71,11 +73,15 @@ void run(const CLI::App& cmd, const GenerateOptions& o) {
   const std::string prompt = cmd.count("--file") > 0 ? read_prompt(o.prompt_file)
                              : o.prompt == "-"       ? read_prompt("-")
                                                      : o.prompt;
-  const Model model = load(o.model);
+  const Model model = load_for(o.model, {prompt});
   const Tokenizer& tok = model.tokenizer;
 
   // Encode first: a prompt the model cannot take must fail before anything is printed.
   std::vector<std::int32_t> ids = prompt_ids(model, prompt);
+  // --show-special: the begin token the model read before the prompt, and the end token
+  // where it stopped, so the BOS ... END loop is visible in the text.
+  const bool shows_bos =
+      o.show_special && !o.json && !o.no_echo && !ids.empty() && tok.bos_id() && ids.front() == *tok.bos_id();
   utf8::StreamDecoder stream;
   // The prompt is echoed with the first token, once the threads, the cache and the
   // prompt's pass have all worked out: a failure to get any of them prints nothing.
@@ -83,6 +89,7 @@ void run(const CLI::App& cmd, const GenerateOptions& o) {
   auto echo = [&] {
     if (echoed) return;
     echoed = true;
+    if (shows_bos) std::fputs(tok.token_text(*tok.bos_id()).c_str(), stdout);
     std::fputs(utf8::sanitize(prompt).c_str(), stdout);
   };
   const GenerateResult r = generate(model, std::move(ids), params, [&](const Step& step) {
@@ -90,6 +97,8 @@ void run(const CLI::App& cmd, const GenerateOptions& o) {
     if (o.json) return;
     const std::string text = stream.push(step.text);
     std::fwrite(text.data(), 1, text.size(), stdout);
+    if (o.show_special && tok.is_special(step.id))
+      std::fputs((stream.finish() + tok.token_text(step.id)).c_str(), stdout);
     std::fflush(stdout);
   });
   echo();  // nothing was generated (-n 0, or the prompt fills the context)
@@ -159,6 +168,9 @@ void register_generate(CLI::App& app) {
   cmd->add_option("-o,--output", o->batch.output, "With --batch: write the results here instead of stdout")
       ->check(non_empty_path());
   cmd->add_flag("--force", o->batch.force, "With --output: replace the file if it exists");
+  cmd->add_flag("--show-special", o->show_special,
+                "Print the begin token before the prompt and the end token where the model stopped (e.g. "
+                "<bos>...<eos>); --json has their ids");
   cmd->callback([cmd, o] {
     o->batch.threads = o->params.threads;
     run(*cmd, *o);

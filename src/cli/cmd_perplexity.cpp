@@ -3,6 +3,7 @@
 
 #include "common.h"
 #include "input_file.h"
+#include "model_choice.h"
 #include "tinygpt/error.h"
 #include "tinygpt/perplexity.h"
 #include "utf8.h"
@@ -105,7 +106,9 @@ void run(const CLI::App& cmd, const PerplexityOptions& o) {
   const auto examples = read_examples(o.file, o);
   if (examples.empty() || (examples.size() == 1 && examples[0].text.empty()))
     throw_input_error(o.file + " has no text to score");
-  const Model model = load(o.model);
+  std::vector<std::string> texts;
+  for (const Example& x : examples) texts.push_back(x.text);
+  const Model model = load_for(o.model, texts, "the text of " + o.file);
   const Perplexity p = score(model, o.file, examples, o.per_line ? "line" : o.separator_line.empty() ? "" : "document");
   if (o.json) {
     std::puts(dump_json({{"model", model.path},

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common.h"
+#include "model_choice.h"
 #include "tinygpt/tokenizer.h"
 #include "utf8.h"
 
@@ -66,7 +67,7 @@ void run(const CLI::App& cmd, const TokenizeOptions& o) {
   if (!o.vocab.empty()) {
     from_files = Tokenizer::from_gpt2_files(o.vocab, o.merges);
   } else {
-    model = load(o.model);
+    model = load_for(o.model, {o.text});
   }
   const Tokenizer& tok = from_files ? *from_files : model->tokenizer;
   const std::vector<std::int32_t> ids = tok.encode(o.text);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.h"
+#include "model_choice.h"
 #include "output_file.h"
 #include "tinygpt/error.h"
 #include "tinygpt/trace.h"
@@ -53,7 +54,7 @@ void run(const CLI::App& cmd, const TraceCliOptions& o) {
   options.seed = o.seed ? *o.seed : std::random_device{}();
   options.lens = !o.no_lens;
   validate(options.sampler);  // a bad flag is reported before the model is read
-  const Model model = load(o.model);
+  const Model model = load_for(o.model, {o.text});
   const Trace trace = trace_prediction(model, o.text, options);
   const std::string out = format == "json"   ? dump_json(trace_json(trace)) + "\n"
                           : format == "html" ? trace_html(trace)

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "hf_checkpoint.h"
+#include "model_choice.h"
 #include "model_path.h"
 #include "output_file.h"
 #include "thread_pool.h"
@@ -17,7 +18,9 @@ namespace tinygpt::cli {
 
 void add_model_options(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("-m,--model", o.model,
-                 "Model file, or the name of a shipped model (default: " + std::string(kDefaultModelName) + ")")
+                 "Model file, or the name of a shipped model (default: the shipped model that knows the input's "
+                 "characters, ties and no input: " +
+                     std::string(kDefaultModelName) + ")")
       ->check(non_empty_path());
   cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
       ->check(whole_number(1))
@@ -29,6 +32,13 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
 
 void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model) {
   if (output.empty()) return;
+  // Without -m the model is chosen by the input later (load_for): any of them may be read.
+  if (model.model.empty())
+    for (const char* name : kChoosableModels) {
+      ModelOptions named = model;
+      named.model = name;
+      refuse_output_over_model(output, flag, named);
+    }
   std::string path;
   try {
     path = resolve_model_path(model.model);

@@ -62,5 +62,6 @@ void register_bench(CLI::App& app);
 void register_info(CLI::App& app);
 void register_trace(CLI::App& app);
 void register_convert(CLI::App& app);
+void register_positions(CLI::App& app);
 
 }  // namespace tinygpt::cli

@@ -7,7 +7,7 @@
 namespace tinygpt::cli {
 
 std::string flag_for(const std::string& parameter) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kFlags = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kFlags = {{
       {"temperature", "--temperature"},
       {"top_k", "--top-k"},
       {"top_p", "--top-p"},
@@ -29,6 +29,7 @@ std::string flag_for(const std::string& parameter) {
       {"export", "--export"},
       {"top", "--top"},
       {"max_values", "--max-values"},
+      {"count", "--count"},
   }};
   for (const auto& [name, flag] : kFlags)
     if (name == parameter) return std::string(flag);

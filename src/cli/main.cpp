@@ -159,6 +159,7 @@ int main(int argc, char** argv) {
 
   tinygpt::cli::register_generate(app);
   tinygpt::cli::register_embed(app);
+  tinygpt::cli::register_positions(app);
   tinygpt::cli::register_attention_dump(app);
   tinygpt::cli::register_tokenize(app);
   tinygpt::cli::register_perplexity(app);
