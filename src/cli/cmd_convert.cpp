@@ -41,9 +41,10 @@ void run(const ConvertOptions& o) {
                       " names a .safetensors file; convert writes a checkpoint folder (config.json, "
                       "model.safetensors and the tokenizer): give the folder's name");
   refuse_output_over_model(o.output, "OUT", o.model);
-  // A folder output replaces the whole folder: the input must not live in it.
+  // A folder output replaces the whole folder: the input must not live in it (the input
+  // itself was refused just above).
   const std::string input = resolve_model_path(o.model.model);
-  if (!to_json && (same_file(o.output, input) || same_file(o.output, fs::path(input).parent_path().string())))
+  if (!to_json && same_file(o.output, fs::path(input).parent_path().string()))
     throw_usage_error("OUT " + o.output + " holds the model " + input + ": refusing to write over it");
   if (to_json && !o.force) {
     std::error_code ec;
@@ -85,12 +86,7 @@ void register_convert(CLI::App& app) {
       ->check(non_empty_path());
   cmd->add_flag("--force", o->force,
                 "Replace an existing OUT (a folder only when it holds nothing but checkpoint files)");
-  cmd->add_option("--max-params", o->model.limits.max_parameters, "Refuse models with more parameters than this")
-      ->check(whole_number(1))
-      ->capture_default_str();
-  cmd->add_option("--max-ctx", o->model.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
-      ->check(whole_number(1))
-      ->capture_default_str();
+  add_limit_options(*cmd, o->model.limits);
   cmd->callback([cmd, o] {
     require(*cmd, "IN");
     require(*cmd, "OUT");

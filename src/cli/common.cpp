@@ -22,10 +22,14 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
                  "characters, ties and no input: " +
                      std::string(kDefaultModelName) + ")")
       ->check(non_empty_path());
-  cmd.add_option("--max-params", o.limits.max_parameters, "Refuse models with more parameters than this")
+  add_limit_options(cmd, o.limits);
+}
+
+void add_limit_options(CLI::App& cmd, LoadOptions& limits) {
+  cmd.add_option("--max-params", limits.max_parameters, "Refuse models with more parameters than this")
       ->check(whole_number(1))
       ->capture_default_str();
-  cmd.add_option("--max-ctx", o.limits.max_ctx, "Refuse models whose n_ctx is larger than this")
+  cmd.add_option("--max-ctx", limits.max_ctx, "Refuse models whose n_ctx is larger than this")
       ->check(whole_number(1))
       ->capture_default_str();
 }

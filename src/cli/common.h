@@ -18,6 +18,8 @@ struct ModelOptions {
 
 // -m/--model, --max-params, --max-ctx
 void add_model_options(CLI::App& cmd, ModelOptions& options);
+// --max-params, --max-ctx alone (for a command that takes its model as a positional)
+void add_limit_options(CLI::App& cmd, LoadOptions& limits);
 Model load(const ModelOptions& options);
 
 // An output (named by `flag`) that is the model file itself (or, for a checkpoint, any of its
