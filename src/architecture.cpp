@@ -9,6 +9,7 @@
 
 #include "json_scan.h"
 #include "positional.h"
+#include "quantize.h"
 #include "tinygpt/error.h"
 
 namespace tinygpt {
@@ -208,14 +209,26 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
 void for_each_tensor(const Model& m, const TensorVisitor& visit) {
   const Config& c = m.config;
   const Weights& w = m.weights;
-  auto table = [&](const std::string& name, const Matrix& t) { visit(name, {t.rows, t.cols}, t.data); };
+  // A reduced matrix (weight_type.h) is written as the float32 values it stands for.
+  std::vector<float> expanded;
+  auto values_of = [&](const Matrix& t) -> std::span<const float> {
+    if (t.type == WeightType::f32) return t.data;
+    const auto rows = static_cast<std::size_t>(t.rows), cols = static_cast<std::size_t>(t.cols);
+    expanded.resize(rows * cols);
+    const std::size_t per_row = row_bytes(t.type, cols);
+    for (std::size_t r = 0; r < rows; ++r)
+      dequantize_row(t.type, t.packed.data() + r * per_row, t.cols, expanded.data() + r * cols);
+    return expanded;
+  };
+  auto table = [&](const std::string& name, const Matrix& t) { visit(name, {t.rows, t.cols}, values_of(t)); };
   auto vec = [&](const std::string& name, Vector v) { visit(name, {static_cast<std::int64_t>(v.size())}, v); };
   std::vector<float> in_out;  // a Conv1D weight turned back to [in][out]
   auto linear = [&](const std::string& name, const Matrix& t) {
-    in_out.resize(t.data.size());
+    const std::span<const float> v = values_of(t);
+    in_out.resize(v.size());
     const auto rows = static_cast<std::size_t>(t.rows), cols = static_cast<std::size_t>(t.cols);
     for (std::size_t o = 0; o < rows; ++o)
-      for (std::size_t i = 0; i < cols; ++i) in_out[i * rows + o] = t.data[o * cols + i];
+      for (std::size_t i = 0; i < cols; ++i) in_out[i * rows + o] = v[o * cols + i];
     visit(name, {t.cols, t.rows}, in_out);
   };
   table("wte.weight", w.wte);

@@ -7,7 +7,9 @@
 // AVX2/FMA for x86-64 CPUs that have them. The portable functions are also the
 // definition of what each step computes; the fast ones are tested against them.
 #include <cstddef>
+#include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tinygpt/isa.h"
 #include "tinygpt/model.h"
@@ -26,7 +28,8 @@ float dot(const float* a, const float* b, int n);
 void layer_norm(float* out, const float* x, const float* weight, const float* bias, int n, float eps);
 
 // out[t][r] = bias[r] + sum_c x[t][c] * w[r][c]   for t < n_rows_x; w is [out][in].
-// `bias` may be null. The batch form is what makes prefill matrix-matrix work.
+// `bias` may be null. The batch form is what makes prefill matrix-matrix work. A reduced
+// `w` (f16, q8_0) runs as its type defines (see Ops::linear_rows_q8_0).
 void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias);
 
 // In place over n values; the largest is subtracted first so exp never overflows.
@@ -36,6 +39,18 @@ void gelu_tanh(float* x, int n);  // GPT-2's tanh approximation
 void gelu_erf(float* x, int n);   // exact: x * Phi(x)
 void relu(float* x, int n);
 void activate(Activation a, float* x, int n);
+
+// ---- Reduced weights (tinygpt/weight_type.h) ----
+
+// T input rows of n floats quantised per 32-block as a q8_0 layer's input: row t's block b
+// has the float32 scale scales[t * blocks + b] and the values
+// values[(t * blocks + b) * 32 + i] (padding lanes 0). See quantize_block_q8 (quantize.h).
+struct QuantizedInput {
+  std::vector<float> scales;
+  std::vector<std::int8_t> values;
+  int blocks = 0;  // per row: ceil(n / 32)
+};
+void quantize_input(QuantizedInput& out, const float* x, int T, int n);
 
 // ---- Run-time choice of implementation (Isa: tinygpt/isa.h) ----
 
@@ -47,6 +62,13 @@ struct Ops {
   // An output does not depend on r0, r1 (how rows are split among threads). With AVX2 a
   // batch (T > 1) and a single input sum in different orders (see kernels_avx2.cpp).
   void (*linear_rows)(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
+  // The same for f16 weights (w.type == f16), and for q8_0 weights given the input already
+  // quantised (quantize_input): out[t * ldo + r] = bias[r] + sum over blocks of
+  // float(d_w) * d_x * (exact integer dot product of the block's 32 values).
+  void (*linear_rows_f16)(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
+                          int r1);
+  void (*linear_rows_q8_0)(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias,
+                           int r0, int r1);
   void (*softmax)(float* x, int n);
   void (*activate)(Activation a, float* x, int n);
   // One head, one query: what tinygpt::attend_head (attention.h) computes.

@@ -7,13 +7,19 @@
 namespace tinygpt {
 
 Model load_model_from_text(std::string_view json, const std::string& name, const LoadOptions& options) {
-  return read_weights_json(json, name, options);
+  Model m = read_weights_json(json, name, options);
+  reduce_weights(m, options.weight_type);
+  return m;
 }
 
 Model load_model(const std::string& path, const LoadOptions& options) {
-  if (is_hf_checkpoint_path(path)) return load_hf_checkpoint(find_hf_checkpoint(path), options);
-  MappedFile file(path);
-  return read_weights_json(file.text(), path, options, [&file](std::size_t offset) { file.release_before(offset); });
+  Model m = [&] {
+    if (is_hf_checkpoint_path(path)) return load_hf_checkpoint(find_hf_checkpoint(path), options);
+    MappedFile file(path);
+    return read_weights_json(file.text(), path, options, [&file](std::size_t offset) { file.release_before(offset); });
+  }();
+  reduce_weights(m, options.weight_type);
+  return m;
 }
 
 }  // namespace tinygpt

@@ -46,4 +46,10 @@ std::span<float> WeightStore::take(std::size_t n) {
   return {extra_.back().get(), n};
 }
 
+std::span<std::uint8_t> WeightStore::take_bytes(std::size_t n) {
+  extra_.push_back(allocate((n + sizeof(float) - 1) / sizeof(float)));
+  bytes_used_ += n;
+  return {reinterpret_cast<std::uint8_t*>(extra_.back().get()), n};
+}
+
 }  // namespace tinygpt

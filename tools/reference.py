@@ -410,11 +410,58 @@ def reference_sampling(logits, temperature, top_k, top_p, seed, shown):
     return out
 
 
+# ---------------------------------------------------------------------------
+# Reduced weights (include/tinygpt/weight_type.h), from that header's definitions, in numpy
+# float32 arithmetic where the definition says float32
+# ---------------------------------------------------------------------------
+
+Q8_BLOCK = 32
+FLT_MIN = np.float32(np.finfo(np.float32).tiny)
+
+
+def q8_blocks(rows):
+    """rows [n, k] -> (scale [n, nb] float32, q [n, nb, 32] int): blocks of 32 along k,
+    zero-padded; scale = amax / 127, q = round_half_even(x * (1 / scale)), 0 when
+    scale < FLT_MIN.  Also returns each value's distance to a rounding boundary (a
+    half-integer) as the margin [n, nb, 32]."""
+    rows = np.asarray(rows, dtype=np.float32)
+    n, k = rows.shape
+    nb = -(-k // Q8_BLOCK)
+    padded = np.zeros((n, nb * Q8_BLOCK), dtype=np.float32)
+    padded[:, :k] = rows
+    b = padded.reshape(n, nb, Q8_BLOCK)
+    amax = np.max(np.abs(b), axis=2)
+    scale = (amax / np.float32(127)).astype(np.float32)
+    ok = scale >= FLT_MIN
+    inv = np.where(ok, np.float32(1) / np.where(ok, scale, np.float32(1)), np.float32(0)).astype(np.float32)
+    v = (b * inv[:, :, None]).astype(np.float32)
+    q = np.clip(np.rint(v), -127, 127)
+    margin = np.abs(np.abs(v - np.floor(v)) - np.float32(0.5))
+    margin = np.where(ok[:, :, None], margin, np.inf)
+    return np.where(ok, scale, np.float32(0)), q.astype(np.int64), margin
+
+
+def reduced_weight(w_in_out, weight_type):
+    """A linear weight [in, out] -> what it runs as: f16 -> the float64 values of its
+    binary16 rounding; q8_0 -> (scale as binary16 [out, nb], q [out, nb, 32])."""
+    w = np.asarray(w_in_out, dtype=np.float32).T  # [out, in]: blocks run along `in`
+    if weight_type == "f16":
+        if np.any(np.abs(w) >= 65520):
+            raise ValueError("a weight does not fit binary16")
+        return w.astype(np.float16).astype(np.float64).T
+    scale, q, _ = q8_blocks(w)
+    return scale.astype(np.float16).astype(np.float64), q
+
+
 class Model:
-    def __init__(self, config, tokenizer, tensors):
+    def __init__(self, config, tokenizer, tensors, weight_type="f32"):
         self.cfg = normalized_config(config)
         self.tok = tokenizer
         self.tensors = tensors
+        # f32, or a reduced type: the linear layers and the output projection run in it
+        self.weight_type = weight_type
+        self._reduced = {}
+        self.q8_margin = float("inf")  # smallest distance of a q8_0 input to a rounding boundary
         check_tokenizer(tokenizer, self.cfg)
         c = self.cfg
         self.V, self.C, self.D, self.H, self.L = c["vocab_size"], c["n_ctx"], c["n_embd"], c["n_head"], c["n_layer"]
@@ -469,6 +516,30 @@ class Model:
     def _w(self, name, dtype):
         return torch.from_numpy(self.tensors[name]).to(dtype)
 
+    def _linear(self, h, name, dtype, transposed=False):
+        """h [T, in] times the weight `name` ([in, out]; [out, in] when `transposed`, as
+        the output projection), in the model's weight type."""
+        w = self.tensors[name]
+        if transposed:
+            w = w.T
+        if self.weight_type == "f32":
+            return h @ torch.from_numpy(np.ascontiguousarray(w)).to(dtype)
+        key = (name, transposed)
+        if key not in self._reduced:
+            self._reduced[key] = reduced_weight(w, self.weight_type)
+        r = self._reduced[key]
+        if self.weight_type == "f16":
+            return h @ torch.from_numpy(r).to(dtype)
+        # q8_0: the input quantised per block in float32, each block's integer dot product
+        # exact, scaled by both scales
+        wd, wq = r
+        xd, xq, margin = q8_blocks(h.detach().numpy().astype(np.float32))
+        if margin.size:
+            self.q8_margin = min(self.q8_margin, float(np.min(margin)))
+        isum = np.einsum("tbi,obi->tob", xq, wq).astype(np.float64)  # exact: |sum| < 2^20
+        out = np.einsum("tob,ob,tb->to", isum, wd, xd.astype(np.float64))
+        return torch.from_numpy(out).to(dtype)
+
     def forward(self, ids, dtype=torch.float64):
         """Returns (logits [T, V], attention [L][H][T][T] as a tensor [L, H, T, T])."""
         ids = list(ids)
@@ -493,7 +564,7 @@ class Model:
         for l in range(self.L):
             p = f"h.{l}."
             h = layer_norm(x, w(p + "ln_1.weight"), w(p + "ln_1.bias"), eps)
-            qkv = h @ w(p + "attn.c_attn.weight") + w(p + "attn.c_attn.bias")  # [T, 3D]
+            qkv = self._linear(h, p + "attn.c_attn.weight", dtype) + w(p + "attn.c_attn.bias")  # [T, 3D]
             q, k, v = qkv[:, :D], qkv[:, D:2 * D], qkv[:, 2 * D:]
             heads_out, heads_att = [], []
             for hh in range(H):
@@ -504,14 +575,15 @@ class Model:
                 heads_att.append(att)
                 heads_out.append(att @ v[:, cols])
             y = torch.cat(heads_out, dim=1)  # [T, D], heads concatenated in order
-            x = x + y @ w(p + "attn.c_proj.weight") + w(p + "attn.c_proj.bias")
+            x = x + self._linear(y, p + "attn.c_proj.weight", dtype) + w(p + "attn.c_proj.bias")
             h = layer_norm(x, w(p + "ln_2.weight"), w(p + "ln_2.bias"), eps)
-            m = activation(self.cfg["activation"], h @ w(p + "mlp.c_fc.weight") + w(p + "mlp.c_fc.bias"))
-            x = x + m @ w(p + "mlp.c_proj.weight") + w(p + "mlp.c_proj.bias")
+            m = activation(self.cfg["activation"],
+                           self._linear(h, p + "mlp.c_fc.weight", dtype) + w(p + "mlp.c_fc.bias"))
+            x = x + self._linear(m, p + "mlp.c_proj.weight", dtype) + w(p + "mlp.c_proj.bias")
             attn_all.append(torch.stack(heads_att))
         x = layer_norm(x, w("ln_f.weight"), w("ln_f.bias"), eps)
-        head = w("wte.weight") if self.cfg["tie_word_embeddings"] else w("lm_head.weight")
-        logits = x @ head.T  # [T, V]
+        head = "wte.weight" if self.cfg["tie_word_embeddings"] else "lm_head.weight"
+        logits = self._linear(x, head, dtype, transposed=True)  # [T, V]
         return logits, torch.stack(attn_all)
 
     # -- one prediction, step by step (tiny-gpt trace) ------------------------
@@ -1039,6 +1111,52 @@ def make_sampling_fixtures(ref_dir, out):
                {"generator": "tools/reference.py make-sampling-fixtures", "runs": runs, "filters": filters})
 
 
+# Inputs of q8_0 layers nearer than this to a rounding boundary (in units of the block's
+# step) could round the other way in the engine, whose float32 activations differ from
+# these float64 ones in the last bits; such runs are left out of the reduced fixtures.
+Q8_MIN_MARGIN = 1e-4
+
+
+def make_reduced_fixtures(ref_dir, out):
+    """For every reference fixture and prompt: all-position logits and greedy ids with the
+    linear weights reduced to f16 and to q8_0, plus the float32 logits' distance (the
+    quantisation error the tests do not hold the engine to)."""
+    torch.set_num_threads(1)
+    os.makedirs(out, exist_ok=True)
+    index = json.load(open(os.path.join(ref_dir, "index.json"), encoding="utf-8"))
+    cases, kept, dropped = [], 0, 0
+    for case in index["cases"]:
+        cfg, tok, tensors = load(os.path.join(ref_dir, case["model"]))
+        golden = json.load(open(os.path.join(ref_dir, case["golden"]), encoding="utf-8"))
+        for weight_type in ("f16", "q8_0"):
+            model = Model(cfg, tok, tensors, weight_type)
+            runs = []
+            for run in golden["runs"]:
+                ids = run["input_ids"]
+                model.q8_margin = float("inf")
+                logits, _ = model.forward(ids)
+                margin = model.q8_margin
+                g = model.greedy(ids, run["greedy"]["max_new_tokens"])
+                margin = min(margin, model.q8_margin)
+                if margin < Q8_MIN_MARGIN or (g["margins"] and min(g["margins"]) < MIN_MARGIN):
+                    dropped += 1
+                    continue
+                kept += 1
+                f32 = np.array(run["logits"])
+                runs.append({"prompt": run["prompt"], "input_ids": ids,
+                             "logits": [[float(v) for v in row] for row in logits],
+                             "max_abs_change_from_f32": float(np.max(np.abs(logits.numpy() - f32))),
+                             "q8_margin": None if margin == float("inf") else margin,
+                             "greedy": {"max_new_tokens": run["greedy"]["max_new_tokens"], "ids": g["ids"],
+                                        "stop_reason": g["stop_reason"]}})
+            cases.append({"name": case["name"], "model": case["model"], "weight_type": weight_type, "runs": runs})
+    write_json(os.path.join(out, "reduced.golden.json"),
+               {"generator": "tools/reference.py make-reduced-fixtures", "q8_min_margin": Q8_MIN_MARGIN,
+                "cases": cases})
+    print(f"reduced fixtures: {kept} runs kept, {dropped} left out (a q8_0 input within {Q8_MIN_MARGIN} of a "
+          f"rounding boundary, or a greedy margin below {MIN_MARGIN})", file=sys.stderr)
+
+
 def gpt2_byte_alphabet():
     """GPT-2's printable stand-in for each byte, as byte_bpe vocabularies spell tokens."""
     printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
@@ -1125,6 +1243,9 @@ def main(argv=None):
     sf = sub.add_parser("make-sampling-fixtures", help="write the goldens of the sampler and the penalties")
     sf.add_argument("--ref", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ref"))
     sf.add_argument("--out", required=True)
+    rf = sub.add_parser("make-reduced-fixtures", help="write the goldens of the f16 and q8_0 weight types")
+    rf.add_argument("--ref", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ref"))
+    rf.add_argument("--out", required=True)
     cm = sub.add_parser("make-chain-model", help="write the hand-built byte_bpe model of the stop-string tests")
     cm.add_argument("--out", required=True)
     ck = sub.add_parser("check", help="print logits (JSON) for a model and ids")
@@ -1142,6 +1263,8 @@ def main(argv=None):
         make_trace_fixtures(args.ref, args.out)
     elif args.cmd == "make-sampling-fixtures":
         make_sampling_fixtures(args.ref, args.out)
+    elif args.cmd == "make-reduced-fixtures":
+        make_reduced_fixtures(args.ref, args.out)
     elif args.cmd == "make-chain-model":
         make_chain_model(args.out)
     else:

@@ -21,6 +21,9 @@ struct LoadOptions {
   // above anything we ship. Messages name these fields when a file goes past them.
   std::uint64_t max_parameters = 1'000'000'000;  // 4 GB of float32
   int max_ctx = 65'536;
+  // The type the linear weights run in (weight_type.h): a float32 model is reduced at load
+  // (reduce_weights). f32 keeps the weights as the file holds them.
+  WeightType weight_type = WeightType::f32;
   WarningCallback on_warning;
 };
 

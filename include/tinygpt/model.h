@@ -9,6 +9,7 @@
 
 #include "tinygpt/tokenizer.h"
 #include "tinygpt/weight_store.h"
+#include "tinygpt/weight_type.h"
 
 namespace tinygpt {
 
@@ -33,10 +34,16 @@ struct Config {
 // A row-major matrix, a view of floats someone else owns (a Model's WeightStore, a
 // test's vector). Linear layers are stored [out][in] (the transpose of the file's Conv1D
 // [in][out]) so that each output is one contiguous dot product.
+//
+// A linear layer's matrix may instead be stored reduced (weight_type.h): then `type` says
+// how, `packed` holds rows * row_bytes(type, cols) bytes, and `data` is empty. Only the
+// kernels (kernels::linear) read `packed`; everything else reads float32 `data`.
 struct Matrix {
   int rows = 0;
   int cols = 0;
-  std::span<const float> data;  // rows * cols
+  std::span<const float> data;  // rows * cols (empty when reduced)
+  WeightType type = WeightType::f32;
+  std::span<const std::uint8_t> packed;  // rows * row_bytes(type, cols), when type != f32
 
   Matrix() = default;
   Matrix(int r, int c, std::span<const float> values) : rows(r), cols(c), data(values) {}
@@ -68,7 +75,9 @@ struct Weights {
   Matrix wpe;                        // [C][D] positions: learned rows, or the sinusoid table
   std::vector<LayerWeights> layers;  // [L]
   Vector ln_f_weight, ln_f_bias;     // [D]
-  Matrix lm_head;                    // [V][D] only when untied (rows = 0 when tied)
+  Matrix lm_head;                    // [V][D] only when untied (rows = 0 when tied) ...
+  // ... or, when the linear weights are reduced (weight_type.h), for a tied model too: a
+  // reduced copy of wte for the output projection, while wte stays float32 for lookups.
 
   const Matrix& output() const { return lm_head.rows > 0 ? lm_head : wte; }
 };
@@ -86,6 +95,8 @@ struct Model {
   std::string format;
   std::map<std::string, std::uint64_t> stored_dtypes;
   std::uint64_t in_place_bytes = 0;
+  // The type the linear weights run in (weight_type.h); f32 unless reduced at load.
+  WeightType weight_type = WeightType::f32;
 
   std::uint64_t parameter_count() const;
 };

@@ -10,6 +10,7 @@
 // keeps them (float32 in a memory-mapped safetensors file) are used in place instead of
 // copied: the store then also keeps that mapping alive (keep_alive).
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <utility>
@@ -34,8 +35,13 @@ class WeightStore {
   // a block of their own (a tensor the reservation did not foresee, the sinusoid table).
   std::span<float> take(std::size_t n);
 
-  // Floats handed out so far.
+  // `n` bytes of their own, 64-byte aligned and uninitialised: reduced-precision weights
+  // (weight_type.h) made at load. Counted by byte_size(), not size().
+  std::span<std::uint8_t> take_bytes(std::size_t n);
+
+  // Floats handed out so far, and bytes handed out by take_bytes.
   std::size_t size() const { return used_; }
+  std::size_t byte_size() const { return bytes_used_; }
 
   // Keeps `owner` (e.g. a file mapping that tensors point into) alive as long as the
   // store. Type-erased so that this header needs no private type.
@@ -52,6 +58,7 @@ class WeightStore {
   std::size_t main_capacity_ = 0, main_used_ = 0;
   std::vector<Block> extra_;
   std::size_t used_ = 0;
+  std::size_t bytes_used_ = 0;
   std::vector<std::shared_ptr<const void>> owners_;
 };
 

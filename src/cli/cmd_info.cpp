@@ -50,7 +50,11 @@ void run(const InfoOptions& o) {
                          {"parameters", m.parameter_count()},
                          {"stored_dtypes", dtypes},
                          {"file_bytes", m.file_bytes},
-                         {"memory_bytes", {{"weight_store", store_bytes}, {"in_place_from_file", m.in_place_bytes}}},
+                         {"weight_type", to_string(m.weight_type)},
+                         {"memory_bytes",
+                          {{"weight_store", store_bytes},
+                           {"reduced_weights", m.store.byte_size()},
+                           {"in_place_from_file", m.in_place_bytes}}},
                          {"tokenizer",
                           {{"type", tokenizer_kind},
                            {"size", tok.size()},
@@ -73,9 +77,18 @@ void run(const InfoOptions& o) {
               static_cast<double>(c.layer_norm_epsilon), c.tie_word_embeddings ? "tied to wte" : "untied (lm_head)");
   std::printf("parameters   %llu (stored as %s)\n", static_cast<unsigned long long>(m.parameter_count()),
               dtypes.c_str());
+  if (m.weight_type == WeightType::f32) std::printf("runs in      f32\n");
+  else
+    std::printf(
+        "runs in      %s for the linear layers and the output projection (reduced at load); embeddings, "
+        "layer norms and biases f32\n",
+        to_string(m.weight_type));
   std::printf("on disk      %.1f MB\n", static_cast<double>(m.file_bytes) / 1e6);
-  std::printf("in memory    %.1f MB in the weight store, %.1f MB read in place from the file\n",
+  std::printf("in memory    %.1f MB in the weight store, %.1f MB read in place from the file",
               static_cast<double>(store_bytes) / 1e6, static_cast<double>(m.in_place_bytes) / 1e6);
+  if (m.store.byte_size() > 0)
+    std::printf(", %.1f MB of %s weights", static_cast<double>(m.store.byte_size()) / 1e6, to_string(m.weight_type));
+  std::printf("\n");
   std::printf("tokenizer    %s, %d entries; bos %s, eos %s, unk %s\n", tokenizer_kind, tok.size(),
               special_text(tok, tok.bos_id()).c_str(), special_text(tok, tok.eos_id()).c_str(),
               special_text(tok, tok.unk_id()).c_str());

@@ -32,6 +32,11 @@ void add_limit_options(CLI::App& cmd, LoadOptions& limits) {
   cmd.add_option("--max-ctx", limits.max_ctx, "Refuse models whose n_ctx is larger than this")
       ->check(whole_number(1))
       ->capture_default_str();
+  cmd.add_option_function<std::string>(
+         "--weights-type", [&limits](const std::string& s) { limits.weight_type = *parse_weight_type(s); },
+         "Run the linear layers in f32 (default), f16 or q8_0 (8-bit blocks): a float32 model is reduced at "
+         "load; faster decoding at a measured cost in accuracy (docs/performance.md)")
+      ->check(CLI::IsMember({"f32", "f16", "q8_0"}));
 }
 
 void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model) {

@@ -16,9 +16,10 @@ struct ModelOptions {
   LoadOptions limits;  // the size limits; warnings go to the log (load())
 };
 
-// -m/--model, --max-params, --max-ctx
+// -m/--model, --max-params, --max-ctx, --weights-type
 void add_model_options(CLI::App& cmd, ModelOptions& options);
-// --max-params, --max-ctx alone (for a command that takes its model as a positional)
+// --max-params, --max-ctx, --weights-type alone (for a command that takes its model as a
+// positional)
 void add_limit_options(CLI::App& cmd, LoadOptions& limits);
 Model load(const ModelOptions& options);
 

@@ -1,5 +1,9 @@
 // Which kernels run: chosen once from the CPU and TINYGPT_KERNELS; and the threaded
 // linear layer on top of whichever table was chosen.
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -30,7 +34,11 @@ bool cpu_supports(Isa isa) {
       // Checks the OS saves the ymm registers too (XGETBV), not only the CPUID bits.
       static const bool has = [] {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        // F16C (half <-> float, for f16 weights) is CPUID leaf 1, ECX bit 29: every AVX2 CPU
+        // has it, but it is a separate bit. Read directly: clang's builtin does not know it.
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
       }();
       return has && avx2_ops() != nullptr;
 #else
@@ -79,8 +87,25 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
   // Below this many multiply-adds, waking another thread costs more than it saves.
   constexpr double kMinParallelWork = 1 << 15;
   const double work = static_cast<double>(n_rows_x) * rows * w.cols;
+  // A q8_0 layer's input is quantised once, before the rows are shared out, so that no
+  // output depends on how they were split.
+  QuantizedInput xq;
+  if (w.type == WeightType::q8_0) quantize_input(xq, x, n_rows_x, w.cols);
+  auto run = [&](int r0, int r1) {
+    switch (w.type) {
+      case WeightType::f32:
+        c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, r1);
+        break;
+      case WeightType::f16:
+        c.ops->linear_rows_f16(out, rows, x, n_rows_x, w, bias, r0, r1);
+        break;
+      case WeightType::q8_0:
+        c.ops->linear_rows_q8_0(out, rows, xq, n_rows_x, w, bias, r0, r1);
+        break;
+    }
+  };
   if (threads == 1 || work < kMinParallelWork) {
-    c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, 0, rows);
+    run(0, rows);
     return;
   }
   // Several chunks per thread so that a late or slow thread only delays one small chunk;
@@ -90,7 +115,7 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
   const int n_chunks = (rows + per_chunk - 1) / per_chunk;
   c.pool->parallel_for(n_chunks, [&](int chunk, int) {
     const int r0 = chunk * per_chunk;
-    c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, std::min(rows, r0 + per_chunk));
+    run(r0, std::min(rows, r0 + per_chunk));
   });
 }
 

@@ -13,6 +13,10 @@ const Ops* avx2_ops();
 namespace avx2 {
 // dst[c][r] = src[r][c]; only when cpu_supports(Isa::avx2).
 void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols);
+// Reduced weights (reduced_avx2.cpp), for the AVX2 table; contracts as in Ops.
+void linear_rows_f16(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
+void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
+                      int r1);
 }  // namespace avx2
 
 }  // namespace tinygpt::kernels

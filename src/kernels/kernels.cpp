@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "half.h"
 #include "implementations.h"
+#include "quantize.h"
 #include "tinygpt/attention.h"
 
 namespace tinygpt::kernels {
@@ -42,8 +45,66 @@ static void linear_rows(float* out, int ldo, const float* x, int T, const Matrix
   }
 }
 
+// f16: each row widened to float32 once, then as linear_rows.
+static void linear_rows_f16(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
+                            int r1) {
+  std::vector<float> row(static_cast<std::size_t>(w.cols));
+  const std::size_t per_row = row_bytes(WeightType::f16, static_cast<std::size_t>(w.cols));
+  for (int r = r0; r < r1; ++r) {
+    dequantize_row(WeightType::f16, w.packed.data() + per_row * static_cast<std::size_t>(r), w.cols, row.data());
+    for (int t = 0; t < T; ++t)
+      out[static_cast<std::size_t>(t) * ldo + r] =
+          dot(row.data(), x + static_cast<std::size_t>(t) * w.cols, w.cols) + (bias ? bias[r] : 0.0f);
+  }
+}
+
+// q8_0: per block an exact integer sum, scaled; the blocks summed in order.
+static void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias,
+                             int r0, int r1) {
+  const int nb = x.blocks;
+  const std::size_t per_row = static_cast<std::size_t>(nb) * kQ8BlockBytes;
+  for (int r = r0; r < r1; ++r) {
+    const std::uint8_t* row = w.packed.data() + per_row * static_cast<std::size_t>(r);
+    for (int t = 0; t < T; ++t) {
+      float acc = 0;
+      for (int b = 0; b < nb; ++b) {
+        const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        std::uint16_t d;
+        std::memcpy(&d, block, 2);
+        const std::size_t xb = static_cast<std::size_t>(t) * nb + b;
+        const std::int8_t* xq = x.values.data() + xb * kQ8Block;
+        std::int32_t sum = 0;
+        for (int i = 0; i < kQ8Block; ++i) sum += static_cast<std::int8_t>(block[2 + i]) * xq[i];
+        acc += static_cast<float>(sum) * (half_to_float(d) * x.scales[xb]);
+      }
+      out[static_cast<std::size_t>(t) * ldo + r] = acc + (bias ? bias[r] : 0.0f);
+    }
+  }
+}
+
+void quantize_input(QuantizedInput& out, const float* x, int T, int n) {
+  out.blocks = (n + kQ8Block - 1) / kQ8Block;
+  const std::size_t blocks = static_cast<std::size_t>(T) * out.blocks;
+  out.scales.resize(blocks);
+  out.values.resize(blocks * kQ8Block);
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < out.blocks; ++b) {
+      const std::size_t at = static_cast<std::size_t>(t) * out.blocks + b;
+      out.scales[at] = quantize_block_q8(x + static_cast<std::size_t>(t) * n + b * kQ8Block,
+                                         std::min(kQ8Block, n - b * kQ8Block), out.values.data() + at * kQ8Block);
+    }
+}
+
 void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias) {
-  linear_rows(out, w.rows, x, n_rows_x, w, bias, 0, w.rows);
+  if (w.type == WeightType::f16) {
+    linear_rows_f16(out, w.rows, x, n_rows_x, w, bias, 0, w.rows);
+  } else if (w.type == WeightType::q8_0) {
+    QuantizedInput xq;
+    quantize_input(xq, x, n_rows_x, w.cols);
+    linear_rows_q8_0(out, w.rows, xq, n_rows_x, w, bias, 0, w.rows);
+  } else {
+    linear_rows(out, w.rows, x, n_rows_x, w, bias, 0, w.rows);
+  }
 }
 
 void softmax(float* x, int n) {
@@ -88,7 +149,7 @@ void activate(Activation a, float* x, int n) {
 }
 
 const Ops& portable_ops() {
-  static const Ops table{Isa::portable, linear_rows, softmax, activate, attend_head};
+  static const Ops table{Isa::portable, linear_rows, linear_rows_f16, linear_rows_q8_0, softmax, activate, attend_head};
   return table;
 }
 

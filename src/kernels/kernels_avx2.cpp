@@ -9,32 +9,15 @@
 
 #if defined(__x86_64__)
 
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 
-#define TG_AVX2 __attribute__((target("avx2,fma")))
-
 namespace tinygpt::kernels::avx2 {
 namespace {
-
-// A mask with lanes [0, n) set, n in 0..8, for maskload/maskstore.
-TG_AVX2 inline __m256i first_lanes(int n) {
-  alignas(32) static const std::int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + 8 - n));
-}
-
-// The four horizontal sums [sum a, sum b, sum c, sum d], each as ((a0+a1)+(a2+a3)) +
-// ((a4+a5)+(a6+a7)) whichever slot it is in and whatever the other arguments are.
-TG_AVX2 inline __m128 reduce4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 ab = _mm256_hadd_ps(a, b);  // a01 a23 b01 b23 | a45 a67 b45 b67
-  const __m256 cd = _mm256_hadd_ps(c, d);
-  const __m256 abcd = _mm256_hadd_ps(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
 
 // e^x for x in about [-87, 88] (clamped outside: softmax and the gelu only ever need
 // that range). Range reduction x = n ln2 + r with |r| <= ln2/2, then the Taylor series
@@ -89,18 +72,6 @@ TG_AVX2 inline __m256 row_sum(const float* x, const float* w, int K) {
         _mm256_fmadd_ps(_mm256_maskload_ps(x + full * 8, m), _mm256_maskload_ps(w + full * 8, m), a[full & 3]);
   }
   return _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3]));
-}
-
-// Stores n <= 4 sums (+ bias) to out[0..n).
-TG_AVX2 inline void store_sums(float* out, __m128 s, const float* bias, int n) {
-  if (n == 4) {
-    if (bias) s = _mm_add_ps(s, _mm_loadu_ps(bias));
-    _mm_storeu_ps(out, s);
-    return;
-  }
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, s);
-  for (int i = 0; i < n; ++i) out[i] = bias ? lanes[i] + bias[i] : lanes[i];
 }
 
 // Decoding: out[r] = bias[r] + x . w[r] for r in [r0, r1).
@@ -454,7 +425,8 @@ TG_AVX2 void transpose(float* dst, const float* src, std::size_t rows, std::size
 namespace tinygpt::kernels {
 
 const Ops* avx2_ops() {
-  static const Ops table{Isa::avx2, avx2::linear_rows, avx2::softmax, avx2::activate, avx2::attend_head};
+  static const Ops table{Isa::avx2,     avx2::linear_rows, avx2::linear_rows_f16, avx2::linear_rows_q8_0,
+                         avx2::softmax, avx2::activate,    avx2::attend_head};
   return &table;
 }
 

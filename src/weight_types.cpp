@@ -1,0 +1,146 @@
+// The reduced weight types (weight_type.h): their names, sizes and quantisers, and turning
+// a loaded float32 model's linear weights into one of them.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "half.h"
+#include "quantize.h"
+#include "tinygpt/error.h"
+#include "tinygpt/model.h"
+
+namespace tinygpt {
+
+const char* to_string(WeightType t) {
+  switch (t) {
+    case WeightType::f32:
+      return "f32";
+    case WeightType::f16:
+      return "f16";
+    case WeightType::q8_0:
+      return "q8_0";
+  }
+  return "?";
+}
+
+std::optional<WeightType> parse_weight_type(std::string_view name) {
+  for (WeightType t : {WeightType::f32, WeightType::f16, WeightType::q8_0})
+    if (name == to_string(t)) return t;
+  return std::nullopt;
+}
+
+std::size_t row_bytes(WeightType t, std::size_t cols) {
+  switch (t) {
+    case WeightType::f32:
+      return cols * 4;
+    case WeightType::f16:
+      return cols * 2;
+    case WeightType::q8_0:
+      return (cols + kQ8Block - 1) / kQ8Block * kQ8BlockBytes;
+  }
+  return 0;
+}
+
+float quantize_block_q8(const float* x, int n, std::int8_t* q) {
+  float amax = 0;
+  for (int i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+  const float scale = amax / 127.0f;
+  if (!(scale >= FLT_MIN)) {
+    std::fill_n(q, kQ8Block, std::int8_t{0});
+    return 0.0f;
+  }
+  const float inv = 1.0f / scale;
+  for (int i = 0; i < kQ8Block; ++i) {
+    // nearbyint rounds half to even in the default rounding mode; |x| * inv <= 127 up to
+    // one rounding, which the clamp absorbs.
+    const float v = i < n ? std::nearbyint(x[i] * inv) : 0.0f;
+    q[i] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+  }
+  return scale;
+}
+
+bool quantize_row(WeightType t, const float* x, int n, std::uint8_t* out) {
+  if (t == WeightType::f16) {
+    for (int i = 0; i < n; ++i) {
+      if (!(std::fabs(x[i]) < 65520.0f)) return false;  // would round to infinity
+      const std::uint16_t h = float_to_half(x[i]);
+      std::memcpy(out + 2 * i, &h, 2);  // little-endian hosts only (as the whole loader)
+    }
+    return true;
+  }
+  if (t == WeightType::q8_0) {
+    for (int b = 0; b * kQ8Block < n; ++b) {
+      std::uint8_t* block = out + static_cast<std::size_t>(b) * kQ8BlockBytes;
+      std::int8_t q[kQ8Block];
+      const float scale = quantize_block_q8(x + b * kQ8Block, std::min(kQ8Block, n - b * kQ8Block), q);
+      if (!(scale < 65520.0f)) return false;
+      const std::uint16_t d = float_to_half(scale);
+      std::memcpy(block, &d, 2);
+      std::memcpy(block + 2, q, kQ8Block);
+    }
+    return true;
+  }
+  std::memcpy(out, x, static_cast<std::size_t>(n) * 4);
+  return true;
+}
+
+void dequantize_row(WeightType t, const std::uint8_t* row, int n, float* out) {
+  if (t == WeightType::f16) {
+    for (int i = 0; i < n; ++i) {
+      std::uint16_t h;
+      std::memcpy(&h, row + 2 * i, 2);
+      out[i] = half_to_float(h);
+    }
+  } else if (t == WeightType::q8_0) {
+    for (int i = 0; i < n; ++i) {
+      const std::uint8_t* block = row + static_cast<std::size_t>(i / kQ8Block) * kQ8BlockBytes;
+      std::uint16_t d;
+      std::memcpy(&d, block, 2);
+      out[i] = half_to_float(d) * static_cast<float>(static_cast<std::int8_t>(block[2 + i % kQ8Block]));
+    }
+  } else {
+    std::memcpy(out, row, static_cast<std::size_t>(n) * 4);
+  }
+}
+
+namespace {
+
+// `m` (float32, [out][in]) reduced into bytes the store owns.
+Matrix reduce(const Matrix& m, WeightType t, WeightStore& store, const std::string& where, const std::string& name) {
+  const std::size_t per_row = row_bytes(t, static_cast<std::size_t>(m.cols));
+  const std::span<std::uint8_t> bytes = store.take_bytes(per_row * static_cast<std::size_t>(m.rows));
+  for (int r = 0; r < m.rows; ++r)
+    if (!quantize_row(t, m.row(r).data(), m.cols, bytes.data() + per_row * static_cast<std::size_t>(r)))
+      throw_model_error(where + ": " + name + " has values too large for " + to_string(t) +
+                        " (binary16 ends at 65504); run it in f32");
+  Matrix out;
+  out.rows = m.rows;
+  out.cols = m.cols;
+  out.type = t;
+  out.packed = bytes;
+  return out;
+}
+
+}  // namespace
+
+void reduce_weights(Model& model, WeightType t) {
+  if (t == WeightType::f32 || model.weight_type == t) return;
+  if (model.weight_type != WeightType::f32)
+    throw_usage_error(model.path + ": the weights are already " + to_string(model.weight_type) + ", not float32");
+  Weights& w = model.weights;
+  const std::string& where = model.path;
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    LayerWeights& l = w.layers[i];
+    const std::string p = "h." + std::to_string(i) + ".";
+    l.attn_weight = reduce(l.attn_weight, t, model.store, where, p + "attn.c_attn.weight");
+    l.attn_proj_weight = reduce(l.attn_proj_weight, t, model.store, where, p + "attn.c_proj.weight");
+    l.fc_weight = reduce(l.fc_weight, t, model.store, where, p + "mlp.c_fc.weight");
+    l.mlp_proj_weight = reduce(l.mlp_proj_weight, t, model.store, where, p + "mlp.c_proj.weight");
+  }
+  w.lm_head = reduce(w.output(), t, model.store, where, model.config.tie_word_embeddings ? "wte.weight" : "lm_head.weight");
+  model.weight_type = t;
+}
+
+}  // namespace tinygpt
