@@ -27,6 +27,28 @@ u128 stored_parameters(const Config& c) {
 // config alone gives the count (a computed sinusoid table is not a parameter).
 std::uint64_t Model::parameter_count() const { return static_cast<std::uint64_t>(stored_parameters(config)); }
 
+bool is_reducible(std::string_view name) { return is_conv1d(name) || name == "lm_head.weight"; }
+
+const Matrix* reduced_tensor(const Model& m, std::string_view name) {
+  if (!is_reducible(name)) return nullptr;
+  const Weights& w = m.weights;
+  const Matrix* t = nullptr;
+  if (name == "lm_head.weight") {
+    if (!m.config.tie_word_embeddings) t = &w.lm_head;
+  } else {
+    // "h.<i>.attn.c_attn.weight" and the like
+    const std::size_t dot = name.find('.', 2);
+    const auto i = static_cast<std::size_t>(std::stoul(std::string(name.substr(2, dot - 2))));
+    if (i >= w.layers.size()) return nullptr;
+    const LayerWeights& l = w.layers[i];
+    t = name.ends_with("attn.c_attn.weight")   ? &l.attn_weight
+        : name.ends_with("attn.c_proj.weight") ? &l.attn_proj_weight
+        : name.ends_with("mlp.c_fc.weight")    ? &l.fc_weight
+                                               : &l.mlp_proj_weight;
+  }
+  return t && t->type != WeightType::f32 ? t : nullptr;
+}
+
 bool is_conv1d(std::string_view name) {
   auto ends = [&](std::string_view suffix) { return name.size() > suffix.size() && name.ends_with(suffix); };
   return ends(".attn.c_attn.weight") || ends(".attn.c_proj.weight") || ends(".mlp.c_fc.weight") ||
@@ -155,12 +177,20 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
     return it->second.values;
   };
   auto vec = [&](const std::string& name, std::int64_t n) { return take(name, {n}); };
+  // A matrix of `rows` outputs by `cols` inputs, float32 or reduced as the file stored it.
+  auto matrix = [&](const std::string& name, std::vector<std::int64_t> shape, std::int64_t rows, std::int64_t cols) {
+    Matrix m{static_cast<int>(rows), static_cast<int>(cols), take(name, std::move(shape))};
+    const NamedTensor& t = tensors.at(name);
+    m.type = t.type;
+    m.packed = t.packed;
+    return m;
+  };
   // Conv1D [in][out] in the file, kept as [out][in].
   auto linear = [&](const std::string& name, std::int64_t in, std::int64_t out) {
-    return Matrix{static_cast<int>(out), static_cast<int>(in), take(name, {in, out})};
+    return matrix(name, {in, out}, out, in);
   };
   auto table = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
-    return Matrix{static_cast<int>(rows), static_cast<int>(cols), take(name, {rows, cols})};
+    return matrix(name, {rows, cols}, rows, cols);
   };
 
   Weights& w = m.weights;
@@ -195,6 +225,22 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
       throw_model_error(where + ": tensor wpe.weight is present but config.positional is \"sinusoidal\"");
     throw_model_error(where + ": unknown tensor " + name + " (the config does not call for it)");
   }
+  // Reduced tensors (a quantized weights JSON): all of one type, and all or none of the
+  // reducible ones, so that the model runs in one type; a tied model's output projection
+  // is then reduced from wte here, as reduce_weights would.
+  std::optional<WeightType> reduced;
+  for (const auto& [name, t] : tensors) {
+    if (t.type == WeightType::f32) continue;
+    if (reduced && *reduced != t.type)
+      throw_model_error(where + ": tensor " + name + " is " + to_string(t.type) + " but other tensors are " +
+                        to_string(*reduced) + " (a model runs in one weight type)");
+    reduced = t.type;
+  }
+  if (reduced)
+    for (const auto& [name, t] : tensors)
+      if (is_reducible(name) && t.type == WeightType::f32)
+        throw_model_error(where + ": tensor " + name + " is f32 but the other linear weights are " +
+                          to_string(*reduced) + " (a model runs in one weight type)");
   // Built last: its size comes from the config alone (n_ctx x n_embd), so a file must
   // first prove itself with every tensor before we spend memory and time on it.
   if (c.positional == Positional::sinusoidal) {
@@ -203,6 +249,10 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
     w.wpe = Matrix{c.n_ctx, c.n_embd, table};
   }
   m.store = std::move(store);
+  if (reduced) {
+    m.weight_type = WeightType::f32;  // what reduce_weights starts from: it keeps the reduced tensors as they are
+    reduce_weights(m, *reduced);
+  }
   return m;
 }
 

@@ -32,9 +32,13 @@ bool is_conv1d(std::string_view name);
 
 // A tensor read from a file: its shape as the file gives it, its values as the Model
 // keeps them (Conv1D weights already [out][in]), owned by the WeightStore passed on.
+// A reduced tensor (a weights JSON of version 2, weight_type.h) has `type` f16 or q8_0 and
+// its bytes in `packed`, rows of the [out][in] matrix as the Model keeps them, `values` empty.
 struct NamedTensor {
   std::vector<std::int64_t> shape;
   std::span<const float> values;
+  WeightType type = WeightType::f32;
+  std::span<const std::uint8_t> packed;
 };
 using NamedTensors = std::map<std::string, NamedTensor>;
 
@@ -52,6 +56,13 @@ std::string shape_text(const std::vector<std::int64_t>& shape);
 using TensorVisitor =
     std::function<void(const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values)>;
 void for_each_tensor(const Model& m, const TensorVisitor& visit);
+
+// Whether a tensor may be stored reduced (weight_type.h): the four matrices of a block and
+// lm_head.
+bool is_reducible(std::string_view name);
+
+// The reduced matrix a Model keeps for `name` (a reducible tensor), or null when it is float32.
+const Matrix* reduced_tensor(const Model& m, std::string_view name);
 
 // The weights JSON's "config" object for `c`, every field written out (none left to its
 // default), in the order of docs/weights-format.md; parse_config reads it back to `c`.

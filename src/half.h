@@ -25,7 +25,7 @@ inline std::uint16_t float_to_half(float f) {
   const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
   const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
   const std::uint32_t a = x & 0x7fffffffu;
-  if (a > 0x7f800000u) return sign | 0x7e00u;  // NaN (quiet)
+  if (a > 0x7f800000u) return sign | 0x7e00u;   // NaN (quiet)
   if (a >= 0x477ff000u) return sign | 0x7c00u;  // >= 65520 (or inf): rounds past the largest half
   if (a >= 0x38800000u) {                       // >= 2^-14: a normal half
     const std::uint32_t rebased = a - (112u << 23);

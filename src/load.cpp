@@ -8,7 +8,7 @@ namespace tinygpt {
 
 Model load_model_from_text(std::string_view json, const std::string& name, const LoadOptions& options) {
   Model m = read_weights_json(json, name, options);
-  reduce_weights(m, options.weight_type);
+  if (options.weight_type) reduce_weights(m, *options.weight_type);
   return m;
 }
 
@@ -18,7 +18,7 @@ Model load_model(const std::string& path, const LoadOptions& options) {
     MappedFile file(path);
     return read_weights_json(file.text(), path, options, [&file](std::size_t offset) { file.release_before(offset); });
   }();
-  reduce_weights(m, options.weight_type);
+  if (options.weight_type) reduce_weights(m, *options.weight_type);
   return m;
 }
 

@@ -1,4 +1,4 @@
-// Writes the weights JSON (docs/weights-format.md, version 1).
+// Writes the weights JSON (docs/weights-format.md: version 1, or 2 for a reduced model).
 #include <bit>
 #include <nlohmann/json.hpp>
 
@@ -37,16 +37,21 @@ std::string dump(const nlohmann::ordered_json& j) {
 }  // namespace
 
 std::string weights_json_text(const Model& m) {
-  std::string out = "{\"format\": \"tiny-gpt\", \"version\": 1,\n\"config\": " + dump(config_json(m.config)) +
+  // Version 1 unless a tensor is reduced, so that float32 files stay readable by older builds.
+  const bool reduced = m.weight_type != WeightType::f32;
+  std::string out = std::string("{\"format\": \"tiny-gpt\", \"version\": ") + (reduced ? "2" : "1") +
+                    ",\n\"config\": " + dump(config_json(m.config)) +
                     ",\n\"tokenizer\": " + dump(m.tokenizer.to_json()) + ",\n\"tensors\": {";
   bool first = true;
   for_each_tensor(
       m, [&](const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values) {
         out += first ? "\n" : ",\n";
         first = false;
+        const Matrix* r = reduced_tensor(m, name);
         out += dump(nlohmann::ordered_json(name)) + ": {\"shape\": " + dump(nlohmann::ordered_json(shape)) +
-               ", \"dtype\": \"f32\", \"b64\": \"";
-        append_base64(out, std::span(reinterpret_cast<const unsigned char*>(values.data()), values.size_bytes()));
+               ", \"dtype\": \"" + (r ? to_string(r->type) : "f32") + "\", \"b64\": \"";
+        if (r) append_base64(out, r->packed);
+        else append_base64(out, std::span(reinterpret_cast<const unsigned char*>(values.data()), values.size_bytes()));
         out += "\"}";
       });
   out += "\n}}\n";

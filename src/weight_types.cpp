@@ -126,21 +126,42 @@ Matrix reduce(const Matrix& m, WeightType t, WeightStore& store, const std::stri
 }  // namespace
 
 void reduce_weights(Model& model, WeightType t) {
-  if (t == WeightType::f32 || model.weight_type == t) return;
-  if (model.weight_type != WeightType::f32)
-    throw_usage_error(model.path + ": the weights are already " + to_string(model.weight_type) + ", not float32");
+  const WeightType now = model.weight_type;
+  if (now == t) return;
+  if (now != WeightType::f32)
+    throw_usage_error(model.path + " holds " + to_string(now) + " weights, which cannot run as " + to_string(t) +
+                      (t == WeightType::f32 ? " (their float32 values are gone)" : "") +
+                      ": start from the float32 model");
   Weights& w = model.weights;
   const std::string& where = model.path;
+  // Tensors a file already stored in t (weights JSON version 2) stay as they are.
+  auto reduce_if_f32 = [&](Matrix& m, const std::string& name) {
+    if (m.type == WeightType::f32) m = reduce(m, t, model.store, where, name);
+  };
   for (std::size_t i = 0; i < w.layers.size(); ++i) {
     LayerWeights& l = w.layers[i];
     const std::string p = "h." + std::to_string(i) + ".";
-    l.attn_weight = reduce(l.attn_weight, t, model.store, where, p + "attn.c_attn.weight");
-    l.attn_proj_weight = reduce(l.attn_proj_weight, t, model.store, where, p + "attn.c_proj.weight");
-    l.fc_weight = reduce(l.fc_weight, t, model.store, where, p + "mlp.c_fc.weight");
-    l.mlp_proj_weight = reduce(l.mlp_proj_weight, t, model.store, where, p + "mlp.c_proj.weight");
+    reduce_if_f32(l.attn_weight, p + "attn.c_attn.weight");
+    reduce_if_f32(l.attn_proj_weight, p + "attn.c_proj.weight");
+    reduce_if_f32(l.fc_weight, p + "mlp.c_fc.weight");
+    reduce_if_f32(l.mlp_proj_weight, p + "mlp.c_proj.weight");
   }
-  w.lm_head = reduce(w.output(), t, model.store, where, model.config.tie_word_embeddings ? "wte.weight" : "lm_head.weight");
+  if (model.config.tie_word_embeddings) w.lm_head = reduce(w.wte, t, model.store, where, "wte.weight");
+  else reduce_if_f32(w.lm_head, "lm_head.weight");
   model.weight_type = t;
+}
+
+std::uint64_t weight_bytes_per_token(const Model& model) {
+  const Config& c = model.config;
+  auto matrix = [](const Matrix& m) {
+    return static_cast<std::uint64_t>(m.rows) * row_bytes(m.type, static_cast<std::size_t>(m.cols));
+  };
+  const std::uint64_t D = static_cast<std::uint64_t>(c.n_embd), F = static_cast<std::uint64_t>(c.n_inner);
+  std::uint64_t bytes = 2 * D * 4 + 2 * D * 4;  // a row of wte and of wpe; ln_f
+  for (const LayerWeights& l : model.weights.layers)
+    bytes += matrix(l.attn_weight) + matrix(l.attn_proj_weight) + matrix(l.fc_weight) + matrix(l.mlp_proj_weight) +
+             4 * (4 * D + 3 * D + D + F + D);  // two layer norms, four biases
+  return bytes + matrix(model.weights.output());
 }
 
 }  // namespace tinygpt

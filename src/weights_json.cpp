@@ -26,8 +26,10 @@ namespace {
 
 struct RawTensor {
   std::vector<std::int64_t> shape;
-  std::span<float> values;  // in the model's WeightStore, [out][in] for Conv1D weights
-  std::vector<float> data;  // only for values that arrived before their shape: file order
+  std::span<float> values;            // in the model's WeightStore, [out][in] for Conv1D weights
+  std::vector<float> data;            // only for values that arrived before their shape: file order
+  WeightType type = WeightType::f32;  // version 2 may store reducible tensors reduced ...
+  std::span<std::uint8_t> packed;     // ... as rows of [out][in] (weight_type.h)
 };
 
 class Base64 {
@@ -110,6 +112,7 @@ class Loader {
   std::vector<std::int64_t> read_shape(const std::string& name);
   void read_data(const std::string& name, RawTensor& t, bool shape_known);
   void read_b64(const std::string& name, RawTensor& t, bool shape_known);
+  void read_reduced_b64(const std::string& name, RawTensor& t);
   void place(const std::string& name, RawTensor& t, const float* values, std::size_t count);
   void warn_unknown_tokenizer_fields(const nlohmann::json& j);
   Model assemble(Tokenizer tokenizer);
@@ -138,8 +141,8 @@ Model Loader::run() {
                         ", expected \"tiny-gpt\")");
   };
   auto check_version = [&] {
-    if (!version_->is_number_integer() || version_->get<std::int64_t>() != 1)
-      throw_model_error(where_ + ": unsupported version " + version_->dump() + " (this build reads version 1)");
+    if (!version_->is_number_integer() || version_->get<std::int64_t>() < 1 || version_->get<std::int64_t>() > 2)
+      throw_model_error(where_ + ": unsupported version " + version_->dump() + " (this build reads versions 1 and 2)");
   };
   scan_.for_each_member("the top-level object", [&](const std::string& key) {
     if (!seen.insert(key).second) throw_model_error(where_ + ": top-level field \"" + key + "\" appears twice");
@@ -168,6 +171,13 @@ Model Loader::run() {
   if (!format_) throw_model_error(where_ + ": not a tiny-gpt weights file (no \"format\" field)");
   if (!version_) throw_model_error(where_ + ": missing \"version\" (expected 1)");
   check_version();
+  // Version 2 added reduced tensors (dtype f16, q8_0); version 1 readers refuse them by the
+  // version, so a version 1 file must not hold them.
+  if (version_->get<std::int64_t>() == 1)
+    for (const auto& [name, t] : tensors_)
+      if (t.type != WeightType::f32)
+        throw_model_error(where_ + ": tensor " + name + " has dtype \"" + to_string(t.type) +
+                          "\", which needs \"version\": 2");
   if (!unknown.empty() && limits_.on_warning) limits_.on_warning(unknown_fields_warning(where_, "top-level", unknown));
   if (!config_) throw_model_error(where_ + ": missing \"config\"");
   if (!tokenizer_json_) throw_model_error(where_ + ": missing \"tokenizer\"");
@@ -261,18 +271,40 @@ void Loader::read_tensor(const std::string& name) {
     } else if (key == "dtype") {
       if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"dtype\" must be a string");
       dtype = scan_.read_string();
-      if (dtype != "f32")
-        throw_model_error(where_ + ": tensor " + name + ": dtype \"" + dtype + "\" is not supported (only \"f32\")");
+      const auto type = parse_weight_type(dtype);
+      if (!type)
+        throw_model_error(where_ + ": tensor " + name + ": dtype \"" + dtype +
+                          "\" is not supported (\"f32\", or \"f16\" and \"q8_0\" for linear weights)");
+      if (*type != WeightType::f32) {
+        if (!is_reducible(name))
+          throw_model_error(where_ + ": tensor " + name + ": dtype \"" + dtype +
+                            "\" is only for the linear weights (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj, "
+                            "lm_head); this one must be f32");
+        if (has_values)
+          throw_model_error(where_ + ": tensor " + name + ": \"dtype\" \"" + dtype + "\" must come before \"b64\"");
+      }
+      t.type = *type;
     } else if (key == "data" || key == "b64") {
       if (has_values) throw_model_error(where_ + ": tensor " + name + " has both \"data\" and \"b64\"");
       has_values = true;
-      if (key == "data") read_data(name, t, has_shape);
-      else read_b64(name, t, has_shape);
+      if (t.type != WeightType::f32) {
+        if (key == "data" || !has_shape)
+          throw_model_error(where_ + ": tensor " + name + ": a " + to_string(t.type) +
+                            " tensor is stored as \"shape\", then \"dtype\", then \"b64\"");
+        read_reduced_b64(name, t);
+      } else if (key == "data") {
+        read_data(name, t, has_shape);
+      } else {
+        read_b64(name, t, has_shape);
+      }
     } else {
       throw_model_error(where_ + ": tensor " + name + ": unknown field \"" + key + "\"");
     }
   });
   if (!has_shape) throw_model_error(where_ + ": tensor " + name + " has no \"shape\"");
+  if (t.type != WeightType::f32 && t.shape.size() != 2)
+    throw_model_error(where_ + ": tensor " + name + ": a " + to_string(t.type) +
+                      " tensor must be a matrix, not shape " + shape_text(t.shape));
   if (!has_values) throw_model_error(where_ + ": tensor " + name + " has neither \"data\" nor \"b64\"");
   tensors_.emplace(name, std::move(t));
 }
@@ -428,16 +460,59 @@ void Loader::read_b64(const std::string& name, RawTensor& t, bool shape_known) {
   if (transpose) place(name, t, scratch_.data(), scratch_.size());
 }
 
+// A reduced tensor's bytes (weight_type.h), checked: no infinite or NaN half, q8_0 values
+// within -127..127. Rows are the [out][in] matrix's: a Conv1D weight [in, out] holds `out`
+// rows of `in` weights, lm_head [V, D] holds V rows of D.
+void Loader::read_reduced_b64(const std::string& name, RawTensor& t) {
+  if (scan_.peek() != '"') throw_model_error(where_ + ": tensor " + name + ": \"b64\" must be a string");
+  const std::size_t at = scan_.offset();
+  const std::string_view text = scan_.read_raw_string();
+  claim(name, element_count(t.shape));
+  const bool conv1d = is_conv1d(name);
+  const auto rows = static_cast<std::uint64_t>(t.shape[conv1d ? 1 : 0]);
+  const auto cols = static_cast<std::size_t>(t.shape[conv1d ? 0 : 1]);
+  const std::uint64_t per_row = row_bytes(t.type, cols), want = rows * per_row;
+  const auto bytes = Base64::decoded_size(text);
+  if (!bytes || *bytes != want)
+    throw_model_error(where_ + ": tensor " + name + ": b64 holds " + (bytes ? std::to_string(*bytes) : "no whole") +
+                      " bytes but " + to_string(t.type) + " rows of shape " + shape_text(t.shape) + " need " +
+                      std::to_string(want));
+  t.packed = store_.take_bytes(static_cast<std::size_t>(want));
+  if (const std::size_t bad = b64_.decode(text, t.packed.data()); bad != std::string_view::npos)
+    throw_model_error(where_ + ": tensor " + name + ": bad base64 character at byte " + std::to_string(at + 1 + bad));
+  auto half_at = [&](std::size_t offset) {
+    std::uint16_t h;
+    std::memcpy(&h, t.packed.data() + offset, 2);
+    return h;
+  };
+  if (t.type == WeightType::f16) {
+    for (std::size_t i = 0; i < want; i += 2)
+      if ((half_at(i) & 0x7c00u) == 0x7c00u)
+        throw_model_error(where_ + ": tensor " + name + ": value " + std::to_string(i / 2) + " is not finite");
+  } else {
+    for (std::size_t b = 0; b < want; b += kQ8BlockBytes) {
+      if ((half_at(b) & 0x7c00u) == 0x7c00u)
+        throw_model_error(where_ + ": tensor " + name + ": the scale of block " + std::to_string(b / kQ8BlockBytes) +
+                          " is not finite");
+      for (std::size_t i = 2; i < kQ8BlockBytes; ++i)
+        if (t.packed[b + i] == 0x80)
+          throw_model_error(where_ + ": tensor " + name + ": block " + std::to_string(b / kQ8BlockBytes) +
+                            " holds -128 (q8_0 values are -127..127)");
+    }
+  }
+  if (release_) release_(scan_.offset());
+}
+
 // Places values that arrived before their shape (file order within the store is kept for
 // the rest), then hands the named tensors to the architecture.
 Model Loader::assemble(Tokenizer tokenizer) {
   NamedTensors named;
   for (auto& [name, t] : tensors_) {
-    if (t.values.empty()) {
+    if (t.values.empty() && t.type == WeightType::f32) {
       const std::vector<float> file_order = std::move(t.data);
       place(name, t, file_order.data(), file_order.size());
     }
-    named.emplace(name, NamedTensor{t.shape, t.values});
+    named.emplace(name, NamedTensor{t.shape, t.values, t.type, t.packed});
   }
   return assemble_model(*config_, std::move(tokenizer), named, std::move(store_), where_);
 }
@@ -448,7 +523,20 @@ Model read_weights_json(std::string_view text, const std::string& where, const L
   Model m = Loader(text, where, options, release).run();
   m.file_bytes = text.size();
   m.format = "tiny-gpt weights JSON";
-  m.stored_dtypes["F32"] = m.parameter_count();
+  // "F32" and, for a quantized file, "F16" or "Q8_0" (safetensors' spelling), by parameters.
+  std::uint64_t reduced = 0;
+  auto count = [&](const Matrix& w) {
+    if (w.type != WeightType::f32) reduced += static_cast<std::uint64_t>(w.rows) * static_cast<std::uint64_t>(w.cols);
+  };
+  for (const LayerWeights& l : m.weights.layers) {
+    count(l.attn_weight);
+    count(l.attn_proj_weight);
+    count(l.fc_weight);
+    count(l.mlp_proj_weight);
+  }
+  if (!m.config.tie_word_embeddings) count(m.weights.lm_head);
+  m.stored_dtypes["F32"] = m.parameter_count() - reduced;
+  if (reduced > 0) m.stored_dtypes[m.weight_type == WeightType::f16 ? "F16" : "Q8_0"] = reduced;
   return m;
 }
 

@@ -84,8 +84,8 @@ inline double relative_diff(std::span<const float> a, std::span<const float> b) 
   return worst / scale;
 }
 
-inline std::vector<float> run_forward(const Model& m, std::span<const std::int32_t> ids, kernels::Isa isa, ThreadPool* pool,
-                               bool all_logits = true) {
+inline std::vector<float> run_forward(const Model& m, std::span<const std::int32_t> ids, kernels::Isa isa,
+                                      ThreadPool* pool, bool all_logits = true) {
   State s = make_state(m.config, static_cast<int>(ids.size()));
   ForwardOptions o;
   o.all_logits = all_logits;

@@ -327,8 +327,8 @@ TEST_CASE("errors: wrong format", "[errors]") {
 }
 
 TEST_CASE("errors: unknown or missing version", "[errors]") {
-  check_model_error(with(base(), R"("version": 1)", R"("version": 2)"),
-                    {"unsupported version 2 (this build reads version 1)"});
+  check_model_error(with(base(), R"("version": 1)", R"("version": 3)"),
+                    {"unsupported version 3 (this build reads versions 1 and 2)"});
   check_model_error(with(base(), R"("version": 1)", R"("version": "1")"), {"unsupported version \"1\""});
   check_model_error(with(base(), R"("version": 1)", R"("version": 1.5)"), {"unsupported version 1.5"});
   check_model_error(with(base(), " \"version\": 1,\n", ""), {"missing \"version\" (expected 1)"});
@@ -485,8 +485,10 @@ TEST_CASE("errors: unknown tensor, or one the config does not call for", "[error
   check_model_error(
       with(base(), R"("ln_f.bias": {"shape": [4], "data")", R"("ln_f.bias": {"shape": [4], "scale": 1, "data")"),
       {"tensor ln_f.bias: unknown field \"scale\""});
+  check_model_error(with(base(), R"("dtype": "f32")", R"("dtype": "f8")"),
+                    {"tensor wpe.weight: dtype \"f8\" is not supported"});
   check_model_error(with(base(), R"("dtype": "f32")", R"("dtype": "f16")"),
-                    {"tensor wpe.weight: dtype \"f16\" is not supported"});
+                    {"tensor wpe.weight: dtype \"f16\" is only for the linear weights"});
 }
 
 TEST_CASE("errors: wrongly shaped tensor", "[errors]") {

@@ -132,8 +132,8 @@ TEST_CASE("format, version and config are checked", "[loader]") {
   j["format"] = "gguf";
   CHECK_THAT(load_error(j), Contains("not a tiny-gpt weights file"));
   j = good();
-  j["version"] = 2;
-  CHECK_THAT(load_error(j), Contains("unsupported version 2"));
+  j["version"] = 3;
+  CHECK_THAT(load_error(j), Contains("unsupported version 3"));
   j = good();
   j["config"].erase("n_layer");
   CHECK_THAT(load_error(j), Contains("config.n_layer is missing"));

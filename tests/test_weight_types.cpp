@@ -5,10 +5,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include <unistd.h>
+
+#include "architecture.h"
 #include "half.h"
 #include "helpers.h"
 #include "kernels.h"
@@ -19,8 +23,8 @@
 #include "tinygpt/error.h"
 #include "tinygpt/generate.h"
 #include "tinygpt/load.h"
+#include "tinygpt/save.h"
 #include "tinygpt/weight_type.h"
-#include "architecture.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -75,7 +79,8 @@ std::vector<double> definition(const Reduced& w, const std::vector<float>& x, in
   const int R = w.matrix.rows, K = w.matrix.cols;
   std::vector<double> out(static_cast<std::size_t>(T) * R);
   for (int t = 0; t < T; ++t) {
-    std::vector<float> xd(x.begin() + static_cast<std::ptrdiff_t>(t) * K, x.begin() + static_cast<std::ptrdiff_t>(t + 1) * K);
+    std::vector<float> xd(x.begin() + static_cast<std::ptrdiff_t>(t) * K,
+                          x.begin() + static_cast<std::ptrdiff_t>(t + 1) * K);
     if (w.matrix.type == WeightType::q8_0)
       for (int b = 0; b * kQ8Block < K; ++b) {
         std::int8_t q[kQ8Block];
@@ -210,8 +215,7 @@ TEST_CASE("f16 and q8_0 kernels match their definition on odd shapes, on every I
             auto run = [&](std::vector<float>& out, int r0, int r1) {
               if (type == WeightType::f16)
                 ops.linear_rows_f16(out.data() + 1, ldo, x.data(), T, w.matrix, bias.data(), r0, r1);
-              else
-                ops.linear_rows_q8_0(out.data() + 1, ldo, xq, T, w.matrix, bias.data(), r0, r1);
+              else ops.linear_rows_q8_0(out.data() + 1, ldo, xq, T, w.matrix, bias.data(), r0, r1);
             };
             std::vector<float> got(static_cast<std::size_t>(T) * ldo, -7.0f);
             run(got, 0, R);
@@ -221,7 +225,8 @@ TEST_CASE("f16 and q8_0 kernels match their definition on odd shapes, on every I
               for (int r = 0; r < R; ++r) {
                 // float32 sums of K terms of about unit size: a few ulps of sqrt(K) and more.
                 const double d = want[static_cast<std::size_t>(t * R + r)];
-                REQUIRE(std::fabs(got[static_cast<std::size_t>(t * ldo + r + 1)] - d) <= 2e-6 * (K + 1) + 1e-6 * std::fabs(d));
+                REQUIRE(std::fabs(got[static_cast<std::size_t>(t * ldo + r + 1)] - d) <=
+                        2e-6 * (K + 1) + 1e-6 * std::fabs(d));
               }
             }
             std::vector<float> split(got.size(), -7.0f);
@@ -272,14 +277,16 @@ TEST_CASE("a reduced model: every ISA and thread count agree, threads bit for bi
         CHECK(relative_diff(last, std::span<const float>(one).subspan(one.size() - V)) < 1e-5);
       }
       // Written out (convert), a reduced matrix is the float32 values it stands for.
-      for_each_tensor(m, [&](const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> v) {
-        if (name != "h.1.mlp.c_fc.weight") return;
-        REQUIRE(shape == std::vector<std::int64_t>{45, 70});
-        const Matrix& fc = m.weights.layers[1].fc_weight;
-        std::vector<float> row(45);
-        dequantize_row(type, fc.packed.data() + 5 * row_bytes(type, 45), 45, row.data());
-        for (int i = 0; i < 45; ++i) REQUIRE(v[static_cast<std::size_t>(i) * 70 + 5] == row[static_cast<std::size_t>(i)]);
-      });
+      for_each_tensor(m,
+                      [&](const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> v) {
+                        if (name != "h.1.mlp.c_fc.weight") return;
+                        REQUIRE(shape == std::vector<std::int64_t>{45, 70});
+                        const Matrix& fc = m.weights.layers[1].fc_weight;
+                        std::vector<float> row(45);
+                        dequantize_row(type, fc.packed.data() + 5 * row_bytes(type, 45), 45, row.data());
+                        for (int i = 0; i < 45; ++i)
+                          REQUIRE(v[static_cast<std::size_t>(i) * 70 + 5] == row[static_cast<std::size_t>(i)]);
+                      });
       CHECK_THROWS_AS(reduce_weights(m, WeightType::q8_0 == type ? WeightType::f16 : WeightType::q8_0), Error);
     }
   }
@@ -298,7 +305,8 @@ TEST_CASE("a weight beyond binary16's range is refused, naming the tensor", "[we
   }
 }
 
-TEST_CASE("reduced fixtures: logits and greedy ids match tools/reference.py's f16 and q8_0", "[weight_types][reference]") {
+TEST_CASE("reduced fixtures: logits and greedy ids match tools/reference.py's f16 and q8_0",
+          "[weight_types][reference]") {
   const auto golden = tinygpt::test::read_json(tinygpt::test::fixture("reduced/reduced.golden.json"));
   double worst[2] = {0, 0};
   int runs[2] = {0, 0};
@@ -310,7 +318,8 @@ TEST_CASE("reduced fixtures: logits and greedy ids match tools/reference.py's f1
     REQUIRE(model.weight_type == type);
     const auto V = static_cast<std::size_t>(model.config.vocab_size);
     for (const auto& run : c["runs"]) {
-      INFO(c["name"].get<std::string>() << " " << to_string(type) << " prompt \"" << run["prompt"].get<std::string>() << "\"");
+      INFO(c["name"].get<std::string>() << " " << to_string(type) << " prompt \"" << run["prompt"].get<std::string>()
+                                        << "\"");
       const auto ids = run["input_ids"].get<std::vector<std::int32_t>>();
       for (const auto isa : all_isas()) {
         const auto logits = run_forward(model, ids, isa, nullptr);
@@ -336,4 +345,176 @@ TEST_CASE("reduced fixtures: logits and greedy ids match tools/reference.py's f1
   CHECK(runs[1] >= 10);
   WARN("reduced fixtures: worst |logit - reference| f16 " << worst[0] << " over " << runs[0] << " runs, q8_0 "
                                                           << worst[1] << " over " << runs[1] << " runs");
+}
+
+namespace {
+
+// A fresh folder for one test's files.
+std::string scratch_dir(const std::string& name) {
+  const std::string dir = "/tmp/tinygpt-weight-types-" + std::to_string(::getpid()) + "-" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// One line on stderr, nothing on stdout, the exit code, and the line contains `what`.
+void check_refused(const tinygpt::test::RunResult& r, int code, const std::string& what) {
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == code);
+  CHECK(r.out.empty());
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains(what));
+}
+
+}  // namespace
+
+TEST_CASE("cli quantize: the file runs as --weights-type does, and info names its type", "[weight_types][cli]") {
+  using tinygpt::test::quote;
+  using tinygpt::test::run_cli;
+  const std::string dir = scratch_dir("quantize");
+  const std::string src = tinygpt::test::fixture("ref/gelu_3layer_4head.model.json");
+  for (const char* type : {"f16", "q8_0"}) {
+    INFO(type);
+    const std::string out = dir + "/m." + type + ".json";
+    const auto q = run_cli("quantize " + quote(src) + " " + quote(out) + " --type " + type);
+    REQUIRE(q.exit_code == 0);
+    CHECK(q.out.empty());
+    // The quantized file and the float32 file reduced at load are the same model: identical
+    // log-probabilities, printed to the last digit.
+    const std::string gen = " generate 'once upon' -n 12 --temperature 0 --seed 1 --json";
+    const auto from_file = run_cli(gen.substr(1) + " -m " + quote(out));
+    const auto in_memory = run_cli(gen.substr(1) + " -m " + quote(src) + " --weights-type " + type);
+    const auto f32 = run_cli(gen.substr(1) + " -m " + quote(src));
+    REQUIRE(from_file.exit_code == 0);
+    REQUIRE(in_memory.exit_code == 0);
+    CHECK(from_file.out == in_memory.out);
+    CHECK(from_file.out != f32.out);  // reduced really runs reduced
+    const auto info = run_cli("info --json -m " + quote(out));
+    REQUIRE(info.exit_code == 0);
+    const auto j = nlohmann::json::parse(info.out);
+    CHECK(j["weight_type"] == type);
+    const std::string upper = std::string(type) == "f16" ? "F16" : "Q8_0";
+    // 3 layers x (3D x D + D x D + F x D + D x F) with D = 32, F = 128
+    CHECK(j["stored_dtypes"][upper] == 3 * (3 * 32 * 32 + 32 * 32 + 2 * 32 * 128));
+    CHECK(j["stored_dtypes"]["F32"].get<std::uint64_t>() + j["stored_dtypes"][upper].get<std::uint64_t>() ==
+          j["parameters"].get<std::uint64_t>());
+    // The file holds the type it was written in: another is refused, f32 too.
+    check_refused(run_cli("generate hi -n 2 -m " + quote(out) + " --weights-type " +
+                          (std::string(type) == "f16" ? "q8_0" : "f16")),
+                  2, std::string("holds ") + type + " weights");
+    check_refused(run_cli("generate hi -n 2 -m " + quote(out) + " --weights-type f32"), 2, "float32 values are gone");
+    // A checkpoint folder holds float32: converting a reduced model there is refused.
+    check_refused(run_cli("convert " + quote(out) + " " + quote(dir + "/folder")), 2, "float32");
+    CHECK_FALSE(std::filesystem::exists(dir + "/folder"));
+  }
+  // Refusals: an existing OUT, the input itself, OUT not .json, no --type or a bad one.
+  const std::string existing = dir + "/m.q8_0.json";
+  const std::string before = tinygpt::test::read_file(existing);
+  check_refused(run_cli("quantize " + quote(src) + " " + quote(existing) + " --type q8_0"), 2, "already exists");
+  CHECK(tinygpt::test::read_file(existing) == before);
+  CHECK(run_cli("quantize " + quote(src) + " " + quote(existing) + " --type f16 --force").exit_code == 0);
+  CHECK(tinygpt::test::read_file(existing) != before);
+  check_refused(run_cli("quantize " + quote(existing) + " " + quote(existing) + " --type f16 --force"), 2,
+                "refusing to write over it");
+  check_refused(run_cli("quantize " + quote(src) + " " + quote(dir + "/m.bin") + " --type f16"), 2, ".json");
+  check_refused(run_cli("quantize " + quote(src) + " " + quote(dir + "/n.json")), 2, "--type");
+  check_refused(run_cli("quantize " + quote(src) + " " + quote(dir + "/n.json") + " --type q4"), 2, "q4");
+  check_refused(run_cli("generate hi -m " + quote(src) + " --weights-type bf16"), 2, "bf16");
+  CHECK_FALSE(std::filesystem::exists(dir + "/n.json"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("weights JSON version 2: what a reduced tensor may be, each refusal named", "[weight_types][loader]") {
+  const std::string src = tinygpt::test::fixture("ref/odd_single_layer.model.json");
+  LoadOptions q8;
+  q8.weight_type = WeightType::q8_0;
+  const Model m = load_model(src, q8);
+  const std::string text = weights_json_text(m);
+  REQUIRE(text.find("\"version\": 2") != std::string::npos);
+  const Model back = load_model_from_text(text, "q.json");
+  CHECK(back.weight_type == WeightType::q8_0);
+  CHECK(back.weights.layers[0].fc_weight.type == WeightType::q8_0);
+  CHECK(back.weights.output().type == WeightType::q8_0);  // tied: reduced from wte at load
+  CHECK(back.weights.wte.type == WeightType::f32);
+  // The same bytes, so the same logits, bit for bit.
+  const std::vector<std::int32_t> ids = {1, 2, 3};
+  CHECK(run_forward(back, ids, kernels::Isa::portable, nullptr) ==
+        run_forward(m, ids, kernels::Isa::portable, nullptr));
+
+  auto refused = [&](const std::string& bad, const std::string& what) {
+    INFO(what);
+    try {
+      load_model_from_text(bad, "bad.json");
+      FAIL("loaded");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::model);
+      CHECK_THAT(e.what(), Catch::Contains(what));
+    }
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string s = text;
+    const std::size_t at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  refused(replaced("\"version\": 2", "\"version\": 1"), "needs \"version\": 2");
+  refused(replaced("\"version\": 2", "\"version\": 3"), "unsupported version 3");
+  // A layer norm cannot be reduced.
+  const std::size_t ln = text.find("\"h.0.ln_1.weight\"");
+  REQUIRE(ln != std::string::npos);
+  {
+    std::string s = text;
+    const std::size_t d = s.find("\"dtype\": \"f32\"", ln);
+    s.replace(d, 14, "\"dtype\": \"q8_0\"");
+    refused(s, "only for the linear weights");
+  }
+  // A linear weight left float32 among q8_0 ones, or of another reduced type, is refused.
+  auto entry = [](const std::string& json, const std::string& name) {
+    const std::size_t a = json.find("\"" + name + "\": {");
+    return json.substr(a, json.find("\"}", a) + 2 - a);
+  };
+  const std::string f32_text = weights_json_text(load_model(src));
+  {
+    std::string s = text;
+    const std::string q = entry(text, "h.0.mlp.c_fc.weight");
+    s.replace(s.find(q), q.size(), entry(f32_text, "h.0.mlp.c_fc.weight"));
+    refused(s, "is f32 but the other linear weights are q8_0");
+  }
+  {
+    LoadOptions f16;
+    f16.weight_type = WeightType::f16;
+    const std::string f16_text = weights_json_text(load_model(src, f16));
+    std::string s = text;
+    const std::string q = entry(text, "h.0.mlp.c_fc.weight");
+    s.replace(s.find(q), q.size(), entry(f16_text, "h.0.mlp.c_fc.weight"));
+    refused(s, "a model runs in one weight type");
+  }
+  refused(replaced("\"dtype\": \"q8_0\"", "\"dtype\": \"q4_0\""), "dtype \"q4_0\" is not supported");
+  // A q8_0 value of -128 (0x80): the base64 of a block's first value byte, rewritten.
+  {
+    const std::size_t t = text.find("\"h.0.attn.c_proj.weight\"");
+    const std::size_t b = text.find("\"b64\": \"", t) + 8;
+    std::string s = text;
+    // bytes 0..2 of the block are the scale (2) and the first value: characters 0..3
+    std::string block = s.substr(b, 4);
+    unsigned char raw[3];
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::uint32_t v = 0;
+    for (char c : block) v = (v << 6) | static_cast<std::uint32_t>(alphabet.find(c));
+    raw[0] = static_cast<unsigned char>(v >> 16);
+    raw[1] = static_cast<unsigned char>(v >> 8);
+    raw[2] = 0x80;
+    v = (std::uint32_t{raw[0]} << 16) | (std::uint32_t{raw[1]} << 8) | raw[2];
+    for (int i = 0; i < 4; ++i) block[static_cast<std::size_t>(i)] = alphabet[(v >> (18 - 6 * i)) & 63];
+    s.replace(b, 4, block);
+    refused(s, "holds -128");
+  }
+  // Truncated bytes.
+  {
+    const std::size_t t = text.find("\"h.0.mlp.c_proj.weight\"");
+    const std::size_t b = text.find("\"b64\": \"", t) + 8;
+    std::string s = text;
+    s.erase(b, 4);
+    refused(s, "b64 holds");
+  }
 }

@@ -5,6 +5,7 @@
 // with those beside it), validated in full before anything runs.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,8 +23,9 @@ struct LoadOptions {
   std::uint64_t max_parameters = 1'000'000'000;  // 4 GB of float32
   int max_ctx = 65'536;
   // The type the linear weights run in (weight_type.h): a float32 model is reduced at load
-  // (reduce_weights). f32 keeps the weights as the file holds them.
-  WeightType weight_type = WeightType::f32;
+  // (reduce_weights). Unset: as the file holds them (float32, or a quantized weights JSON's
+  // type); a reduced file asked for another type is an Error(usage).
+  std::optional<WeightType> weight_type;
   WarningCallback on_warning;
 };
 

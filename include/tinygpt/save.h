@@ -17,8 +17,9 @@ struct SavedFile {
   std::string bytes;
 };
 
-// A weights JSON, version 1: every config field written out, the tokenizer as the file
-// format spells it, every tensor as base64 of little-endian float32.
+// A weights JSON: every config field written out, the tokenizer as the file format spells
+// it, every tensor as base64 of little-endian float32 (version 1); a reduced model
+// (weight_type.h) stores its reduced tensors in their type instead (version 2).
 std::string weights_json_text(const Model& m);
 
 // A checkpoint folder as the hub lays out GPT-2 (load_model reads it back):

@@ -36,7 +36,7 @@ namespace tinygpt {
 
 enum class WeightType { f32, f16, q8_0 };
 
-constexpr int kQ8Block = 32;            // weights per q8_0 block
+constexpr int kQ8Block = 32;               // weights per q8_0 block
 constexpr std::size_t kQ8BlockBytes = 34;  // 2 (binary16 scale) + 32 (int8 values)
 
 // "f32", "f16", "q8_0"
@@ -48,9 +48,15 @@ std::size_t row_bytes(WeightType t, std::size_t cols);
 
 struct Model;
 
-// Turns a float32 model's reduced tensors (see above) into type t, in place; the model
-// then runs in t (Model::weight_type). f32 does nothing. Throws Error(model) naming the
-// tensor when a value does not fit binary16, Error(usage) when the model is already reduced.
+// Turns a float32 model's reducible tensors (see above) into type t, in place; the model
+// then runs in t (Model::weight_type). Nothing to do when it already runs in t. Throws
+// Error(model) naming the tensor when a value does not fit binary16, Error(usage) when the
+// model is already reduced to another type (or t is f32: a reduced model cannot go back).
 void reduce_weights(Model& model, WeightType t);
+
+// Bytes of weights one decoding step reads: every linear matrix and the output projection
+// in the type it runs in, one row of each embedding table, the layer norms and biases.
+// Decoding is bound by this divided by the memory bandwidth.
+std::uint64_t weight_bytes_per_token(const Model& model);
 
 }  // namespace tinygpt

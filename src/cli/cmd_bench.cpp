@@ -141,7 +141,11 @@ void run(const BenchOptions& o) {
   }
   const Stats pf = stats(prefill), dc = stats(decode);
 
-  const double weight_bytes = 4.0 * static_cast<double>(model.parameter_count());
+  // What the model holds in memory (float32 store, reduced bytes, tensors read in place) and
+  // what one decoding step reads of it.
+  const double weight_bytes = 4.0 * static_cast<double>(model.store.size()) +
+                              static_cast<double>(model.store.byte_size()) + static_cast<double>(model.in_place_bytes);
+  const double read_per_token = static_cast<double>(weight_bytes_per_token(model));
   const double kv_bytes = 2.0 * 4.0 * c.n_layer * static_cast<double>(o.prompt_tokens + o.decode_tokens) * c.n_embd;
   const double rss = peak_rss_bytes();
   const double file_mb = static_cast<double>(model.file_bytes) / 1e6;
@@ -158,6 +162,9 @@ void run(const BenchOptions& o) {
           {"n_layer", c.n_layer},
           {"n_inner", c.n_inner}}},
         {"kernels", kernels::to_string(isa)},
+        {"weight_type", to_string(model.weight_type)},
+        // decode tokens/s x this = the bytes per second decoding streams from memory
+        {"weight_bytes_per_token", read_per_token},
         {"threads", threads},
         {"reps", o.reps},
         {"load", {{"seconds", load_s}, {"file_mb", file_mb}, {"mb_per_s", file_mb / load_s}}},
@@ -181,13 +188,15 @@ void run(const BenchOptions& o) {
   }
   std::printf("model     %s (%llu parameters, %.1f MB file)\n", model.path.c_str(),
               static_cast<unsigned long long>(model.parameter_count()), file_mb);
-  std::printf("kernels   %s, %d thread%s, %d repetitions after a warm-up\n", kernels::to_string(isa), threads,
-              threads == 1 ? "" : "s", o.reps);
+  std::printf("kernels   %s, %d thread%s, %d repetitions after a warm-up; weights %s\n", kernels::to_string(isa),
+              threads, threads == 1 ? "" : "s", o.reps, to_string(model.weight_type));
   std::printf("load      %.3f s (%.0f MB/s)\n", load_s, file_mb / load_s);
   std::printf("prefill   %4d tokens  %9.1f tokens/s  (range %.1f .. %.1f)\n", o.prompt_tokens, pf.median, pf.min,
               pf.max);
   std::printf("decode    %4d tokens  %9.1f tokens/s  (range %.1f .. %.1f), using %.2f CPUs\n", o.decode_tokens,
               dc.median, dc.min, dc.max, stats(cpu_share).median);
+  std::printf("          %.2f MB of weights read per token: %.1f GB/s\n", read_per_token / 1e6,
+              read_per_token * dc.median / 1e9);
   std::printf("memory    peak RSS %.1f MB = %.2f x (weights %.1f MB + KV cache %.1f MB)\n", rss / 1e6,
               rss / (weight_bytes + kv_bytes), weight_bytes / 1e6, kv_bytes / 1e6);
 }

@@ -53,6 +53,9 @@ void run(const ConvertOptions& o) {
   }
 
   const Model m = load(o.model);
+  if (m.weight_type != WeightType::f32 && !to_json)
+    throw_usage_error(std::string("a checkpoint folder holds float32 tensors and the model runs in ") +
+                      to_string(m.weight_type) + ": convert the float32 model, or write a weights JSON");
   if (to_json) {
     const std::string text = weights_json_text(m);
     write_file_atomically(o.output, text);

@@ -25,13 +25,14 @@ void add_model_options(CLI::App& cmd, ModelOptions& o) {
   add_limit_options(cmd, o.limits);
 }
 
-void add_limit_options(CLI::App& cmd, LoadOptions& limits) {
+void add_limit_options(CLI::App& cmd, LoadOptions& limits, bool weights_type) {
   cmd.add_option("--max-params", limits.max_parameters, "Refuse models with more parameters than this")
       ->check(whole_number(1))
       ->capture_default_str();
   cmd.add_option("--max-ctx", limits.max_ctx, "Refuse models whose n_ctx is larger than this")
       ->check(whole_number(1))
       ->capture_default_str();
+  if (!weights_type) return;
   cmd.add_option_function<std::string>(
          "--weights-type", [&limits](const std::string& s) { limits.weight_type = *parse_weight_type(s); },
          "Run the linear layers in f32 (default), f16 or q8_0 (8-bit blocks): a float32 model is reduced at "

@@ -18,9 +18,9 @@ struct ModelOptions {
 
 // -m/--model, --max-params, --max-ctx, --weights-type
 void add_model_options(CLI::App& cmd, ModelOptions& options);
-// --max-params, --max-ctx, --weights-type alone (for a command that takes its model as a
-// positional)
-void add_limit_options(CLI::App& cmd, LoadOptions& limits);
+// --max-params, --max-ctx, and --weights-type unless told not to, alone (for a command that
+// takes its model as a positional)
+void add_limit_options(CLI::App& cmd, LoadOptions& limits, bool weights_type = true);
 Model load(const ModelOptions& options);
 
 // An output (named by `flag`) that is the model file itself (or, for a checkpoint, any of its
@@ -65,6 +65,7 @@ void register_bench(CLI::App& app);
 void register_info(CLI::App& app);
 void register_trace(CLI::App& app);
 void register_convert(CLI::App& app);
+void register_quantize(CLI::App& app);
 void register_positions(CLI::App& app);
 
 }  // namespace tinygpt::cli

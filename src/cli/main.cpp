@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
   tinygpt::cli::register_info(app);
   tinygpt::cli::register_trace(app);
   tinygpt::cli::register_convert(app);
+  tinygpt::cli::register_quantize(app);
 
   try {
     app.parse(argc, argv);
