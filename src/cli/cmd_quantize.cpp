@@ -48,7 +48,8 @@ void register_quantize(CLI::App& app) {
                   "The float32 model: a weights JSON, a checkpoint folder, a .safetensors file, or a shipped model's "
                   "name")
       ->check(non_empty_path());
-  cmd->add_option("OUT", o->output, "Where to write the weights JSON (a name ending in .json)")->check(non_empty_path());
+  cmd->add_option("OUT", o->output, "Where to write the weights JSON (a name ending in .json)")
+      ->check(non_empty_path());
   cmd->add_option("--type", o->type, "f16 or q8_0 (see docs/weights-format.md)")->check(CLI::IsMember({"f16", "q8_0"}));
   cmd->add_flag("--force", o->force, "Replace an existing OUT");
   add_limit_options(*cmd, o->model.limits, /*weights_type=*/false);  // --type says it
