@@ -42,8 +42,13 @@ def tiny(binary, model, threads, p, n, reps):
 
 def torch_side(model, threads, p, n, reps):
     # Debian's OpenBLAS ignores torch.set_num_threads and uses every core unless told here:
-    # without this a "1 thread" PyTorch row ran its matrix products on two.
+    # without this a "1 thread" PyTorch row ran its matrix products on two. And these
+    # machines set OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE (a workaround for old
+    # OpenBLAS builds), which would hold PyTorch to AVX2 kernels on an AVX-512 CPU: a user's
+    # machine would not, so they are unset for this side.
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(name, None)
     out = subprocess.run([PY, os.path.join(HERE, "torch_gpt.py"), model, "-t", str(threads), "-p", str(p), "-n", str(n),
                           "-r", str(reps)], check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout)
@@ -152,6 +157,10 @@ def main():
                 "peak_rss_mb": med([x["memory"]["peak_rss_mb"] for x in a]),
                 "weights_kv_mb": a[0]["memory"]["weights_mb"] + a[0]["memory"]["kv_cache_mb"],
                 "greedy_agree": f"{agree}/{len(a[0]['greedy_ids'])}",
+                # CPU seconds per wall second, tiny-gpt and PyTorch: the cores each really used
+                "prefill_cpu": (med([x.get("prefill_cpu_use", float("nan")) for x in a]),
+                                med([x["prefill_cpu_use"] for x in b])),
+                "decode_cpu": (med([x["decode_cpu_use"] for x in a]), med([x["decode_cpu_use"] for x in b])),
             }
             rows.append(row)
             info["speed"].append({"model": name, "threads": t, "tiny_gpt": a, "torch": b})
@@ -182,13 +191,15 @@ def main():
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"greedy, batch 1, f32, {args.prompt_tokens}-token prompt, {args.decode_tokens} decoded tokens; "
           f"median of {args.rounds} alternating rounds x {args.reps} repetitions\n")
-    print("| model | threads | prefill tok/s tiny-gpt | PyTorch | ratio | decode tok/s tiny-gpt (range) | PyTorch | ratio "
-          "| peak RSS / (weights + KV) | greedy ids agree |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("CPU use = CPU seconds per wall second (tiny-gpt / PyTorch): the cores each side really used.\n")
+    print("| model | threads | prefill tok/s tiny-gpt | PyTorch | ratio | CPU use | decode tok/s tiny-gpt (range) | PyTorch "
+          "| ratio | CPU use | peak RSS / (weights + KV) | greedy ids agree |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        pf, dc = r["prefill"], r["decode"]
-        print(f"| {r['model']} | {r['threads']} | {pf[0]:.0f} | {pf[1]:.0f} | {pf[0] / pf[1]:.2f}x "
+        pf, dc, pc, dcu = r["prefill"], r["decode"], r["prefill_cpu"], r["decode_cpu"]
+        print(f"| {r['model']} | {r['threads']} | {pf[0]:.0f} | {pf[1]:.0f} | {pf[0] / pf[1]:.2f}x | {pc[0]:.2f} / {pc[1]:.2f} "
               f"| {dc[0]:.1f} ({r['decode_range'][0]:.0f}-{r['decode_range'][1]:.0f}) | {dc[1]:.1f} | {dc[0] / dc[1]:.2f}x "
+              f"| {dcu[0]:.2f} / {dcu[1]:.2f} "
               f"| {r['peak_rss_mb']:.0f} MB / {r['weights_kv_mb']:.0f} MB = {r['peak_rss_mb'] / r['weights_kv_mb']:.2f} "
               f"| {r['greedy_agree']} |")
     if args.checkpoint:

@@ -81,9 +81,11 @@ class KVCacheGPT:
 
 def run_once(model, prompt, n_decode):
     cache = model.new_cache(len(prompt) + n_decode)
+    c0 = time.process_time()  # CPU seconds of every thread of the process (BLAS's too)
     t0 = time.perf_counter()
     logits = model.forward(torch.tensor(prompt), 0, cache)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     ids = []
     pos = len(prompt)
     for _ in range(n_decode):
@@ -92,8 +94,9 @@ def run_once(model, prompt, n_decode):
         logits = model.forward(torch.tensor([nxt]), pos, cache)
         pos += 1
     t2 = time.perf_counter()
+    c2 = time.process_time()
     ids.append(int(torch.argmax(logits[:model.n_valid])))
-    return t1 - t0, t2 - t1, ids
+    return t1 - t0, t2 - t1, ids, (c1 - c0) / max(t1 - t0, 1e-9), (c2 - c1) / max(t2 - t1, 1e-9)
 
 
 def stats(v):
@@ -116,9 +119,11 @@ def main():
     prompt = [(3 + 7 * i) % model.n_valid for i in range(args.prompt_tokens)]
     with torch.inference_mode():
         run_once(model, prompt, min(args.decode_tokens, 8))  # warm-up
-        prefill, decode, ids = [], [], None
+        prefill, decode, ids, pf_cpu, dc_cpu = [], [], None, [], []
         for r in range(args.reps):
-            pf, dc, got = run_once(model, prompt, args.decode_tokens)
+            pf, dc, got, pf_use, dc_use = run_once(model, prompt, args.decode_tokens)
+            pf_cpu.append(pf_use)
+            dc_cpu.append(dc_use)
             prefill.append(args.prompt_tokens / pf)
             if args.decode_tokens:
                 decode.append(args.decode_tokens / dc)
@@ -133,6 +138,9 @@ def main():
         "decode_tokens": args.decode_tokens,
         "prefill_tokens_per_s": stats(prefill),
         "decode_tokens_per_s": stats(decode),
+        # CPU seconds per wall second (medians): how many cores the run really used
+        "prefill_cpu_use": statistics.median(pf_cpu),
+        "decode_cpu_use": statistics.median(dc_cpu) if args.decode_tokens else 0.0,
         "prompt_ids": prompt,
         "greedy_ids": ids,
     }))

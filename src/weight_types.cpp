@@ -54,9 +54,11 @@ float quantize_block_q8(const float* x, int n, std::int8_t* q) {
   const float inv = 1.0f / scale;
   for (int i = 0; i < kQ8Block; ++i) {
     // nearbyint rounds half to even in the default rounding mode; |x| * inv <= 127 up to
-    // one rounding, which the clamp absorbs.
+    // one rounding, which the clamp absorbs. An infinite block (amax inf, inv 0) makes
+    // inf * 0 = NaN: 0 here, and the layer's output turns non-finite, which the decoder
+    // reports (converting NaN to an integer would be undefined).
     const float v = i < n ? std::nearbyint(x[i] * inv) : 0.0f;
-    q[i] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+    q[i] = v == v ? static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f)) : std::int8_t{0};
   }
   return scale;
 }
@@ -114,7 +116,7 @@ Matrix reduce(const Matrix& m, WeightType t, WeightStore& store, const std::stri
   for (int r = 0; r < m.rows; ++r)
     if (!quantize_row(t, m.row(r).data(), m.cols, bytes.data() + per_row * static_cast<std::size_t>(r)))
       throw_model_error(where + ": " + name + " has values too large for " + to_string(t) +
-                        " (binary16 ends at 65504); run it in f32");
+                        " (binary16 ends at 65504) or not finite; run it in f32");
   Matrix out;
   out.rows = m.rows;
   out.cols = m.cols;

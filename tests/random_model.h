@@ -16,6 +16,7 @@ namespace tinygpt::test {
 inline std::vector<kernels::Isa> all_isas() {
   std::vector<kernels::Isa> v = {kernels::Isa::portable};
   if (kernels::cpu_supports(kernels::Isa::avx2)) v.push_back(kernels::Isa::avx2);
+  if (kernels::cpu_supports(kernels::Isa::avx512)) v.push_back(kernels::Isa::avx512);
   return v;
 }
 

@@ -1355,7 +1355,7 @@ TEST_CASE("errors: TINYGPT_KERNELS with an unknown value", "[errors]") {
   Scratch s;
   const auto r = run_sh("TINYGPT_KERNELS='protable\x1b'", generate(s.file("model.json", base())));
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.err, Contains("warning: TINYGPT_KERNELS=protable? is not one of auto, avx2, portable: using "));
+  CHECK_THAT(r.err, Contains("warning: TINYGPT_KERNELS=protable? is not one of auto, avx512, avx2, portable: using "));
 }
 
 TEST_CASE("errors: a long value quoted in a message is cut short", "[errors]") {

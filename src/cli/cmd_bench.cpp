@@ -67,8 +67,9 @@ double peak_rss_bytes() {
 kernels::Isa parse_isa(const std::string& s) {
   if (s == "auto") return kernels::default_isa();
   if (s == "avx2") return kernels::Isa::avx2;
+  if (s == "avx512") return kernels::Isa::avx512;
   if (s == "portable" || s == "scalar") return kernels::Isa::portable;
-  throw_usage_error("--kernels: expected auto, avx2 or portable, found '" + s + "'");
+  throw_usage_error("--kernels: expected auto, avx512, avx2 or portable, found '" + s + "'");
 }
 
 // CPU time of the whole process (all threads): next to the wall time it shows how much of
@@ -80,7 +81,7 @@ double cpu_seconds() {
 }
 
 struct Run {
-  double prefill_s = 0, decode_s = 0, decode_cpu_s = 0;
+  double prefill_s = 0, decode_s = 0, prefill_cpu_s = 0, decode_cpu_s = 0;
   std::vector<std::int32_t> ids;  // the greedy continuation
 };
 
@@ -89,11 +90,13 @@ Run run_once(const Model& model, const std::vector<std::int32_t>& prompt, int n_
   const std::int32_t n_valid = model.tokenizer.size();
   State state = make_state(model.config, static_cast<int>(prompt.size()) + n_decode);
   Run r;
+  const double c0 = cpu_seconds();
   const auto t0 = clock::now();
   std::span<const float> logits = forward(model, state, prompt, fo);
   const auto t1 = clock::now();
   r.prefill_s = std::chrono::duration<double>(t1 - t0).count();
   const double c1 = cpu_seconds();
+  r.prefill_cpu_s = c1 - c0;
   for (int i = 0; i < n_decode; ++i) {
     const std::int32_t next[1] = {argmax(logits, n_valid)};
     r.ids.push_back(next[0]);
@@ -130,13 +133,14 @@ void run(const BenchOptions& o) {
   fo.isa = isa;
 
   run_once(model, prompt, std::min(o.decode_tokens, 8), fo);  // warm-up: caches, pages, the pool's threads
-  std::vector<double> prefill, decode, cpu_share;
+  std::vector<double> prefill, decode, cpu_share, prefill_cpu_share;
   std::vector<std::int32_t> ids;
   for (int r = 0; r < o.reps; ++r) {
     const Run x = run_once(model, prompt, o.decode_tokens, fo);
     prefill.push_back(o.prompt_tokens / x.prefill_s);
     if (o.decode_tokens > 0) decode.push_back(o.decode_tokens / x.decode_s);
     cpu_share.push_back(x.decode_s > 0 ? x.decode_cpu_s / x.decode_s : 0.0);
+    prefill_cpu_share.push_back(x.prefill_s > 0 ? x.prefill_cpu_s / x.prefill_s : 0.0);
     if (r == 0) ids = x.ids;
   }
   const Stats pf = stats(prefill), dc = stats(decode);
@@ -175,6 +179,7 @@ void run(const BenchOptions& o) {
         // CPU seconds per wall second while decoding (median): about `threads` on an idle
         // machine, less when other processes held the cores (or threads waited).
         {"decode_cpu_use", stats(cpu_share).median},
+        {"prefill_cpu_use", stats(prefill_cpu_share).median},
         {"memory",
          {{"peak_rss_mb", rss / 1e6},
           {"weights_mb", weight_bytes / 1e6},
@@ -217,7 +222,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-r,--reps", o->reps, "Timed repetitions (after one warm-up)")
       ->capture_default_str()
       ->check(whole_number(1, INT32_MAX));
-  cmd->add_option("--kernels", o->kernels, "auto, avx2 or portable (default: auto, or TINYGPT_KERNELS)")
+  cmd->add_option("--kernels", o->kernels, "auto, avx512, avx2 or portable (default: auto, or TINYGPT_KERNELS)")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run(*o); });

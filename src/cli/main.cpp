@@ -100,11 +100,12 @@ void report(std::string_view message) {
 void warn_about_kernels_variable() {
   const char* env = std::getenv("TINYGPT_KERNELS");
   const std::string_view want = env ? env : "";
-  if (want.empty() || want == "auto" || want == "avx2" || want == "portable" || want == "scalar") return;
+  if (want.empty() || want == "auto" || want == "avx2" || want == "avx512" || want == "portable" || want == "scalar")
+    return;
   std::string shown;  // short, printable ASCII: the value goes into a log line
   for (const char c : want.substr(0, 40)) shown += (c >= 0x20 && c < 0x7F) ? c : '?';
   if (want.size() > 40) shown += "...";
-  spdlog::warn("TINYGPT_KERNELS={} is not one of auto, avx2, portable: using {}", shown,
+  spdlog::warn("TINYGPT_KERNELS={} is not one of auto, avx512, avx2, portable: using {}", shown,
                tinygpt::kernels::to_string(tinygpt::kernels::default_isa()));
 }
 

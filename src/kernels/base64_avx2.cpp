@@ -62,7 +62,7 @@ __attribute__((target("avx2"))) std::size_t decode_avx2(const char* in, std::siz
 
 std::size_t decode_base64_prefix(const char* in, std::size_t n, unsigned char* out) {
 #if defined(__x86_64__)
-  if (default_isa() == Isa::avx2) return decode_avx2(in, n, out);
+  if (default_isa() != Isa::portable) return decode_avx2(in, n, out);  // avx2 or avx512
 #endif
   (void)in;
   (void)n;

@@ -21,6 +21,8 @@ const char* to_string(Isa isa) {
       return "portable";
     case Isa::avx2:
       return "avx2";
+    case Isa::avx512:
+      return "avx512";
   }
   return "?";
 }
@@ -45,6 +47,20 @@ bool cpu_supports(Isa isa) {
       return false;
 #endif
     }
+    case Isa::avx512: {
+#if defined(__x86_64__)
+      static const bool has = [] {
+        // VNNI is CPUID leaf 7, ECX bit 11 (clang's builtin does not know it by this name).
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        const bool vnni = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 11));
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && vnni;
+      }();
+      return has && cpu_supports(Isa::avx2) && avx512_ops() != nullptr;
+#else
+      return false;
+#endif
+    }
   }
   return false;
 }
@@ -54,6 +70,7 @@ Isa default_isa() {
     const char* env = std::getenv("TINYGPT_KERNELS");
     const std::string_view want = env ? env : "";
     if (want == "portable" || want == "scalar") return Isa::portable;
+    if (want != "avx2" && cpu_supports(Isa::avx512)) return Isa::avx512;
     return cpu_supports(Isa::avx2) ? Isa::avx2 : Isa::portable;
   }();
   return chosen;
@@ -62,11 +79,11 @@ Isa default_isa() {
 const Ops& ops(Isa isa) {
   if (!cpu_supports(isa))
     throw_usage_error(std::string("the ") + to_string(isa) + " kernels need a CPU (and build) with " + to_string(isa));
-  return isa == Isa::avx2 ? *avx2_ops() : portable_ops();
+  return isa == Isa::avx512 ? *avx512_ops() : isa == Isa::avx2 ? *avx2_ops() : portable_ops();
 }
 
 void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols) {
-  if (default_isa() == Isa::avx2) {
+  if (default_isa() != Isa::portable) {  // avx2 or avx512: both have AVX2
     avx2::transpose(dst, src, rows, cols);
     return;
   }

@@ -10,10 +10,19 @@ const Ops& portable_ops();
 // cpu_supports(Isa::avx2)'s business.
 const Ops* avx2_ops();
 
+// The AVX2 table with the kernels where AVX-512 pays replaced (reduced_avx512.cpp); null
+// when this build has none. Whether the CPU can run it is cpu_supports(Isa::avx512)'s.
+const Ops* avx512_ops();
+
+namespace avx512 {
+void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
+                      int r1);
+}  // namespace avx512
+
 namespace avx2 {
 // dst[c][r] = src[r][c]; only when cpu_supports(Isa::avx2).
 void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols);
-// Reduced weights (reduced_avx2.cpp), for the AVX2 table; contracts as in Ops.
+// Reduced weights (reduced_avx2.cpp), for the AVX2 and AVX-512 tables; contracts as in Ops.
 void linear_rows_f16(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
                       int r1);

@@ -2,8 +2,9 @@
 // 8-bit integer dot products. Same contracts as the portable ones in kernels.cpp (which
 // define them); they differ from those only in the order float sums are added.
 //
-// Decoding reads each weight once, so fewer bytes per weight is the whole point: rows are
-// walked front to back four at a time, the input vector (a few KB) staying in L1.
+// Decoding reads each weight once, so fewer bytes per weight is the whole point: each row is
+// walked front to back, the input vector (a few KB) staying in L1. A batch walks four rows
+// together so that each input passes over rows that are already in L1.
 #include "implementations.h"
 
 #if defined(__x86_64__)
@@ -149,11 +150,51 @@ TG_AVX2_F16C void q8_rows(float* out, int ldo, const QuantizedInput& x, int T, c
   }
 }
 
+// Decoding: each row walked front to back on its own (one sequential stream, which the
+// hardware prefetcher serves best, as in the float32 gemv), two accumulators so that the
+// multiply-adds of consecutive blocks overlap; four rows' sums reduced together. Measured
+// on CFG-M, one thread: 696 tokens/s against 441 for q8_rows' four interleaved rows (even
+// with its prefetch), i.e. about 22 GB/s, the memory bound.
+TG_AVX2_F16C void q8_gemv(float* out, const QuantizedInput& x, const std::uint8_t* W, int nb, const float* bias, int r0,
+                          int r1) {
+  const std::size_t per_row = static_cast<std::size_t>(nb) * kQ8BlockBytes;
+  const float* xs = x.scales.data();
+  const std::int8_t* xq = x.values.data();
+  const __m256 z = _mm256_setzero_ps();
+  for (int r = r0; r < r1; r += 4) {
+    const int nr = std::min(4, r1 - r);
+    __m256 sums[4] = {z, z, z, z};
+    for (int j = 0; j < nr; ++j) {
+      const std::uint8_t* row = W + static_cast<std::size_t>(r + j) * per_row;
+      __m256 a0 = z, a1 = z;
+      int b = 0;
+      for (; b + 2 <= nb; b += 2) {
+        const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + kQ8BlockBytes + 2));
+        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * kQ8Block));
+        const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + (b + 1) * kQ8Block));
+        a0 = _mm256_fmadd_ps(block_dot(w0, x0), _mm256_set1_ps(scale_of(block) * xs[b]), a0);
+        a1 = _mm256_fmadd_ps(block_dot(w1, x1), _mm256_set1_ps(scale_of(block + kQ8BlockBytes) * xs[b + 1]), a1);
+      }
+      if (b < nb) {
+        const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * kQ8Block));
+        a0 = _mm256_fmadd_ps(block_dot(w0, x0), _mm256_set1_ps(scale_of(block) * xs[b]), a0);
+      }
+      sums[j] = _mm256_add_ps(a0, a1);
+    }
+    store_sums(out + r, reduce4(sums[0], sums[1], sums[2], sums[3]), bias ? bias + r : nullptr, nr);
+  }
+}
+
 }  // namespace
 
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
                       int r1) {
-  q8_rows(out, ldo, x, T, w.packed.data(), x.blocks, bias, r0, r1);
+  if (T == 1) q8_gemv(out, x, w.packed.data(), x.blocks, bias, r0, r1);
+  else q8_rows(out, ldo, x, T, w.packed.data(), x.blocks, bias, r0, r1);
 }
 
 }  // namespace tinygpt::kernels::avx2

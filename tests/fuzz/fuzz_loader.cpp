@@ -16,6 +16,7 @@
 #include "tinygpt/decoder.h"
 #include "tinygpt/error.h"
 #include "tinygpt/load.h"
+#include "tinygpt/weight_type.h"
 
 namespace {
 
@@ -29,7 +30,10 @@ void check_model(const tinygpt::Model& m, const tinygpt::LoadOptions& limits) {
   FUZZ_CHECK(m.weights.wte.data.size() == V * D);
   FUZZ_CHECK(m.weights.wpe.data.size() == static_cast<std::size_t>(c.n_ctx) * D);
   FUZZ_CHECK(m.weights.layers.size() == static_cast<std::size_t>(c.n_layer));
-  if (!c.tie_word_embeddings) FUZZ_CHECK(m.weights.lm_head.data.size() == V * D);
+  // A version 2 file may hold the linear weights reduced (weight_type.h): then its bytes.
+  const tinygpt::Matrix& head = m.weights.output();
+  if (head.type == tinygpt::WeightType::f32) FUZZ_CHECK(head.data.size() == V * D);
+  else FUZZ_CHECK(head.packed.size() == V * tinygpt::row_bytes(head.type, D) && head.type == m.weight_type);
   for (const float v : m.weights.wte.data) FUZZ_CHECK(v == v && v - v == 0);  // finite
 }
 

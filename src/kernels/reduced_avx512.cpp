@@ -1,0 +1,178 @@
+// The AVX-512 kernel table: the AVX2 table with q8_0's products replaced by AVX-512 VNNI
+// ones. What it bought, CFG-M on one thread (docs/performance.md): q8_0 prefill 1,316 against
+// 1,175 tokens/s (1.12x); q8_0 decoding nothing (671 against 696, within the noise: both
+// read memory at about 22 GB/s). Decoding float32 and f16 is bound by memory too, so they
+// stay AVX2.
+//
+// q8_0 per pair of blocks and row: 64 weights and 64 input bytes in one register each; w's
+// signs moved onto x with a masked subtraction (AVX-512 has no vpsignb for zmm); one vpdpbusd
+// (|w| as unsigned bytes times x as signed, four products per int32 lane, exact: at most
+// 4 * 127 * 127) does what two sign flips, vpmaddubsw and vpmaddwd do with AVX2; then each
+// block's 8 lanes are scaled by its own float(d_w) * d_x.
+#include "implementations.h"
+
+#if defined(__x86_64__)
+
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's AVX-512 intrinsics pass an "undefined" register as the unused masked source, and
+// its flow analysis then reports it as maybe uninitialised (GCC bug 105593, fixed in 13).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "avx2_helpers.h"
+
+#define TG_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+namespace tinygpt::kernels::avx512 {
+namespace {
+
+using avx2::reduce4;
+using avx2::store_sums;
+
+TG_AVX512 inline float scale_of(const std::uint8_t* block) {
+  std::uint16_t d;
+  std::memcpy(&d, block, 2);
+  return _cvtsh_ss(d);
+}
+
+// Sixteen int32 lanes, 8 per block: the byte products of w and x summed four at a time.
+TG_AVX512 inline __m512 pair_dot(__m512i w, __m512i x) {
+  const __mmask64 negative = _mm512_movepi8_mask(w);
+  const __m512i x_signed = _mm512_mask_sub_epi8(x, negative, _mm512_setzero_si512(), x);
+  return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(w), x_signed));
+}
+
+TG_AVX512 inline __m256 block_dot(__m256i w, __m256i x) {
+  const __m256i products = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+  return _mm256_cvtepi32_ps(products);
+}
+
+TG_AVX512 void q8_rows(float* out, int ldo, const QuantizedInput& x, int T, const std::uint8_t* W, int nb,
+                       const float* bias, int r0, int r1) {
+  const std::size_t per_row = static_cast<std::size_t>(nb) * kQ8BlockBytes;
+  const int pairs = nb / 2;
+  for (int r = r0; r < r1; r += 4) {
+    const int nr = std::min(4, r1 - r);
+    const std::uint8_t* row[4];
+    for (int j = 0; j < 4; ++j) row[j] = W + static_cast<std::size_t>(r + std::min(j, nr - 1)) * per_row;
+    const bool ahead = r + 4 < r1;
+    for (int t = 0; t < T; ++t) {
+      const float* xs = x.scales.data() + static_cast<std::size_t>(t) * nb;
+      const std::int8_t* xq = x.values.data() + static_cast<std::size_t>(t) * nb * kQ8Block;
+      __m512 wide[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      for (int p = 0; p < pairs; ++p) {
+        const int b = 2 * p;
+        // As in reduced_avx2.cpp: the next group of rows, one group ahead.
+        if (t == 0 && ahead)
+          for (int j = 0; j < 4; ++j)
+            _mm_prefetch(reinterpret_cast<const char*>(row[j] + 4 * per_row + static_cast<std::size_t>(b) * kQ8BlockBytes),
+                         _MM_HINT_T0);
+        const __m512i xv = _mm512_loadu_si512(xq + b * kQ8Block);
+        const float s0 = xs[b], s1 = xs[b + 1];
+        for (int j = 0; j < 4; ++j) {
+          const std::uint8_t* block = row[j] + static_cast<std::size_t>(b) * kQ8BlockBytes;
+          // Bytes 0-31 from block b's values (block + 2), 32-63 from block b + 1's (block + 36,
+          // i.e. byte 32 of a load at block + 4): two masked loads, no shuffle.
+          const __m512i wv = _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2),
+                                                    0xffffffff00000000ULL, block + 4);
+          // Lanes 0-7 block b's scale, 8-15 block b + 1's.
+          const __m512 scale = _mm512_mask_mov_ps(_mm512_set1_ps(scale_of(block) * s0), 0xff00,
+                                                  _mm512_set1_ps(scale_of(block + kQ8BlockBytes) * s1));
+          wide[j] = _mm512_fmadd_ps(pair_dot(wv, xv), scale, wide[j]);
+        }
+      }
+      __m256 acc[4];
+      for (int j = 0; j < 4; ++j)
+        acc[j] = _mm256_add_ps(_mm512_castps512_ps256(wide[j]),
+                               _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(wide[j]), 1)));
+      if (nb % 2) {  // an odd block at the end
+        const int b = nb - 1;
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * kQ8Block));
+        for (int j = 0; j < 4; ++j) {
+          const std::uint8_t* block = row[j] + static_cast<std::size_t>(b) * kQ8BlockBytes;
+          const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+          acc[j] = _mm256_fmadd_ps(block_dot(wv, xv), _mm256_set1_ps(scale_of(block) * xs[b]), acc[j]);
+        }
+      }
+      store_sums(out + static_cast<std::size_t>(t) * ldo + r, reduce4(acc[0], acc[1], acc[2], acc[3]),
+                 bias ? bias + r : nullptr, nr);
+    }
+  }
+}
+
+// Decoding: each row on its own, front to back (see reduced_avx2.cpp's q8_gemv).
+TG_AVX512 void q8_gemv(float* out, const QuantizedInput& x, const std::uint8_t* W, int nb, const float* bias, int r0,
+                       int r1) {
+  const std::size_t per_row = static_cast<std::size_t>(nb) * kQ8BlockBytes;
+  const float* xs = x.scales.data();
+  const std::int8_t* xq = x.values.data();
+  const int pairs = nb / 2;
+  for (int r = r0; r < r1; r += 4) {
+    const int nr = std::min(4, r1 - r);
+    __m256 sums[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int j = 0; j < nr; ++j) {
+      const std::uint8_t* row = W + static_cast<std::size_t>(r + j) * per_row;
+      __m512 wide = _mm512_setzero_ps();
+      for (int p = 0; p < pairs; ++p) {
+        const int b = 2 * p;
+        const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        const __m512i wv = _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2),
+                                                  0xffffffff00000000ULL, block + 4);
+        const __m512 scale = _mm512_mask_mov_ps(_mm512_set1_ps(scale_of(block) * xs[b]), 0xff00,
+                                                _mm512_set1_ps(scale_of(block + kQ8BlockBytes) * xs[b + 1]));
+        wide = _mm512_fmadd_ps(pair_dot(wv, _mm512_loadu_si512(xq + b * kQ8Block)), scale, wide);
+      }
+      __m256 acc = _mm256_add_ps(_mm512_castps512_ps256(wide),
+                                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(wide), 1)));
+      if (nb % 2) {
+        const int b = nb - 1;
+        const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * kQ8Block));
+        acc = _mm256_fmadd_ps(block_dot(wv, xv), _mm256_set1_ps(scale_of(block) * xs[b]), acc);
+      }
+      sums[j] = acc;
+    }
+    store_sums(out + r, reduce4(sums[0], sums[1], sums[2], sums[3]), bias ? bias + r : nullptr, nr);
+  }
+}
+
+}  // namespace
+
+void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
+                      int r1) {
+  if (T == 1)
+    q8_gemv(out, x, w.packed.data(), x.blocks, bias, r0, r1);
+  else
+    q8_rows(out, ldo, x, T, w.packed.data(), x.blocks, bias, r0, r1);
+}
+
+}  // namespace tinygpt::kernels::avx512
+
+namespace tinygpt::kernels {
+
+const Ops* avx512_ops() {
+  static const Ops table = [] {
+    Ops t = *avx2_ops();
+    t.isa = Isa::avx512;
+    t.linear_rows_q8_0 = avx512::linear_rows_q8_0;
+    return t;
+  }();
+  return &table;
+}
+
+}  // namespace tinygpt::kernels
+
+#else  // not x86-64
+
+namespace tinygpt::kernels {
+const Ops* avx512_ops() { return nullptr; }
+}  // namespace tinygpt::kernels
+
+#endif
