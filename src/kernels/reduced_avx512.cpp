@@ -71,8 +71,9 @@ TG_AVX512 void q8_rows(float* out, int ldo, const QuantizedInput& x, int T, cons
         // As in reduced_avx2.cpp: the next group of rows, one group ahead.
         if (t == 0 && ahead)
           for (int j = 0; j < 4; ++j)
-            _mm_prefetch(reinterpret_cast<const char*>(row[j] + 4 * per_row + static_cast<std::size_t>(b) * kQ8BlockBytes),
-                         _MM_HINT_T0);
+            _mm_prefetch(
+                reinterpret_cast<const char*>(row[j] + 4 * per_row + static_cast<std::size_t>(b) * kQ8BlockBytes),
+                _MM_HINT_T0);
         const __m512i xv = _mm512_loadu_si512(xq + b * kQ8Block);
         const float s0 = xs[b], s1 = xs[b + 1];
         for (int j = 0; j < 4; ++j) {
@@ -122,8 +123,8 @@ TG_AVX512 void q8_gemv(float* out, const QuantizedInput& x, const std::uint8_t* 
       for (int p = 0; p < pairs; ++p) {
         const int b = 2 * p;
         const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
-        const __m512i wv = _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2),
-                                                  0xffffffff00000000ULL, block + 4);
+        const __m512i wv =
+            _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2), 0xffffffff00000000ULL, block + 4);
         const __m512 scale = _mm512_mask_mov_ps(_mm512_set1_ps(scale_of(block) * xs[b]), 0xff00,
                                                 _mm512_set1_ps(scale_of(block + kQ8BlockBytes) * xs[b + 1]));
         wide = _mm512_fmadd_ps(pair_dot(wv, _mm512_loadu_si512(xq + b * kQ8Block)), scale, wide);
@@ -147,10 +148,8 @@ TG_AVX512 void q8_gemv(float* out, const QuantizedInput& x, const std::uint8_t* 
 
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
                       int r1) {
-  if (T == 1)
-    q8_gemv(out, x, w.packed.data(), x.blocks, bias, r0, r1);
-  else
-    q8_rows(out, ldo, x, T, w.packed.data(), x.blocks, bias, r0, r1);
+  if (T == 1) q8_gemv(out, x, w.packed.data(), x.blocks, bias, r0, r1);
+  else q8_rows(out, ldo, x, T, w.packed.data(), x.blocks, bias, r0, r1);
 }
 
 }  // namespace tinygpt::kernels::avx512
