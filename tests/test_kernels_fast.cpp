@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <future>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "helpers.h"
@@ -57,7 +58,8 @@ TEST_CASE("fast linear layers match the portable ones on odd shapes, for any row
     const auto& ops = kernels::ops(isa);
     for (int K : {1, 3, 7, 8, 9, 13, 16, 31, 32, 33, 67, 100}) {
       for (int R : {1, 2, 3, 4, 5, 7, 13, 25}) {
-        for (int T : {1, 2, 3, 4, 5, 9}) {
+        // 8 and up: AVX-512's packed product (16 and 32 inputs per panel, ragged panels).
+        for (int T : {1, 2, 3, 4, 5, 8, 9, 16, 17, 33, 40}) {
           INFO(kernels::to_string(isa) << " K=" << K << " rows=" << R << " T=" << T);
           const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
           const Matrix w{R, K, w_values};
@@ -98,12 +100,50 @@ TEST_CASE("fast linear layers match the portable ones on odd shapes, for any row
   }
 }
 
+TEST_CASE("batched linear layers stay within the rounding bound of their summation order", "[kernels][fast]") {
+  // Long rows and batches that span several packed blocks and panels of AVX-512's product
+  // (1 MiB of packed inputs: 32 inputs per block at K = 4100), checked against double
+  // sums. Any order of summing n products is within (n - 1) u sum|terms| (u = 2^-24); the
+  // AVX-512 product sums k in chunks of 128, so it must be within (128 + ceil(K / 128) + 2) u.
+  std::mt19937 rng(19);
+  const double u = std::ldexp(1.0, -24);
+  for (const auto isa : all_isas()) {
+    const auto& ops = kernels::ops(isa);
+    for (auto [R, K, T] : {std::tuple{13, 4100, 70}, std::tuple{30, 300, 8}, std::tuple{25, 129, 64}}) {
+      INFO(kernels::to_string(isa) << " K=" << K << " rows=" << R << " T=" << T);
+      const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
+      const Matrix w{R, K, w_values};
+      const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+      const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+      std::vector<float> got(static_cast<std::size_t>(T) * R);
+      ops.linear_rows(got.data(), R, x.data(), T, w, bias.data(), 0, R);
+      const double n = isa == kernels::Isa::avx512 ? 128.0 + std::ceil(K / 128.0) + 2 : K + 2.0;
+      for (int t = 0; t < T; ++t)
+        for (int r = 0; r < R; ++r) {
+          double exact = bias[static_cast<std::size_t>(r)], mag = std::fabs(exact);
+          for (int k = 0; k < K; ++k) {
+            const double p = static_cast<double>(x[static_cast<std::size_t>(t) * K + k]) *
+                             w.data[static_cast<std::size_t>(r) * K + k];
+            exact += p;
+            mag += std::fabs(p);
+          }
+          REQUIRE(std::fabs(got[static_cast<std::size_t>(t) * R + r] - exact) <= n * u * mag);
+        }
+      // Split rows give the same bits.
+      std::vector<float> split(got.size());
+      ops.linear_rows(split.data(), R, x.data(), T, w, bias.data(), 0, 5);
+      ops.linear_rows(split.data(), R, x.data(), T, w, bias.data(), 5, R);
+      REQUIRE(split == got);
+    }
+  }
+}
+
 TEST_CASE("the threaded linear layer gives the single-threaded result bit for bit", "[kernels][fast][threads]") {
   std::mt19937 rng(11);
   for (const auto isa : all_isas()) {
     for (int threads : {2, 3}) {
       ThreadPool pool(threads);
-      for (int T : {1, 4, 7}) {
+      for (int T : {1, 4, 7, 40}) {
         for (auto [R, K] : {std::pair{301, 117}, std::pair{1000, 61}, std::pair{64, 1029}}) {
           INFO(kernels::to_string(isa) << " threads=" << threads << " T=" << T << " " << R << "x" << K);
           const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
