@@ -46,11 +46,7 @@ void run(const ConvertOptions& o) {
   const std::string input = resolve_model_path(o.model.model);
   if (!to_json && same_file(o.output, fs::path(input).parent_path().string()))
     throw_usage_error("OUT " + o.output + " holds the model " + input + ": refusing to write over it");
-  if (to_json && !o.force) {
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(o.output, ec)))
-      throw_usage_error(o.output + " already exists (--force replaces it)");
-  }
+  if (to_json) refuse_existing_output(o.output, o.force);
 
   const Model m = load(o.model);
   if (m.weight_type != WeightType::f32 && !to_json)

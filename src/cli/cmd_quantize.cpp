@@ -3,8 +3,6 @@
 // reduced without quantising again and takes less disk.
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
 #include "common.h"
 #include "output_file.h"
 #include "tinygpt/error.h"
@@ -24,11 +22,7 @@ void run(const QuantizeOptions& o) {
   if (!o.output.ends_with(".json"))
     throw_usage_error("OUT " + o.output + " must end in .json: quantized models are written as weights JSON");
   refuse_output_over_model(o.output, "OUT", o.model);
-  if (!o.force) {
-    std::error_code ec;
-    if (std::filesystem::exists(std::filesystem::symlink_status(o.output, ec)))
-      throw_usage_error(o.output + " already exists (--force replaces it)");
-  }
+  refuse_existing_output(o.output, o.force);
   ModelOptions in = o.model;
   in.limits.weight_type = parse_weight_type(o.type);
   const Model m = load(in);

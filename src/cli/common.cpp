@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include "hf_checkpoint.h"
 #include "model_choice.h"
@@ -38,6 +39,12 @@ void add_limit_options(CLI::App& cmd, LoadOptions& limits, bool weights_type) {
          "Run the linear layers in f32 (default), f16 or q8_0 (8-bit blocks): a float32 model is reduced at "
          "load; faster decoding at a measured cost in accuracy (docs/performance.md)")
       ->check(CLI::IsMember({"f32", "f16", "q8_0"}));
+}
+
+void refuse_existing_output(const std::string& output, bool force) {
+  std::error_code ec;
+  if (!force && std::filesystem::exists(std::filesystem::symlink_status(output, ec)))
+    throw_usage_error(output + " already exists (--force replaces it)");
 }
 
 void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model) {

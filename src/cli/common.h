@@ -28,6 +28,10 @@ Model load(const ModelOptions& options);
 // refused before anything is read: writing it would destroy the model.
 void refuse_output_over_model(const std::string& output, const char* flag, const ModelOptions& model);
 
+// For commands whose output replaces a file only when asked (quantize, convert): anything
+// at `output` (a dangling link too) is refused unless `force`.
+void refuse_existing_output(const std::string& output, bool force);
+
 // Commands do not mark their positionals (or -f) required() in CLI11: it checks that before
 // it looks for arguments it does not know, so `generate -x` would say "prompt is required"
 // instead of naming -x. Their callbacks call this first instead, for CLI11's own message.

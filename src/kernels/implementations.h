@@ -15,15 +15,11 @@ const Ops* avx2_ops();
 const Ops* avx512_ops();
 
 namespace avx512 {
-// Float32 batches as a packed, register-blocked product (gemm_avx512.cpp).
-void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
                       int r1);
 }  // namespace avx512
 
 namespace avx2 {
-// Float32 rows as in Ops::linear_rows (kernels_avx2.cpp); the AVX-512 table's small batches.
-void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 // dst[c][r] = src[r][c]; only when cpu_supports(Isa::avx2).
 void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols);
 // Reduced weights (reduced_avx2.cpp), for the AVX2 and AVX-512 tables; contracts as in Ops.

@@ -149,8 +149,6 @@ const std::array<std::array<TileFn, 3>, 4> kTiles = {{{&tile<1, 1>, &tile<1, 2>,
                                                       {&tile<3, 1>, &tile<3, 2>, &tile<3, 3>},
                                                       {&tile<4, 1>, &tile<4, 2>, &tile<4, 3>}}};
 
-}  // namespace
-
 void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1) {
   const int K = w.cols;
   const float* W = w.data.data();
@@ -175,8 +173,6 @@ void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, co
     }
   }
 }
-
-namespace {
 
 // ---- Element-wise steps ----
 

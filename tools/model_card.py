@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""The numbers of models/README.md that come from a model file: its training runs, losses,
+what its embedding table learned and samples, rebuilt from the committed model files and
+the tiny-gpt binary, so that a new model changes the card by rerunning this, not by hand.
+
+  /usr/bin/python3 tools/model_card.py build/tiny-gpt            rewrite the generated parts
+  /usr/bin/python3 tools/model_card.py build/tiny-gpt --print     print them instead
+
+The generated part of model NAME sits between the lines
+`<!-- model_card.py NAME begin -->` and `<!-- model_card.py NAME end -->`; the rest of the
+card is prose and is left alone. Samples and embedding queries run the C++ tool on the
+committed model (seeded: the same on any machine).
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CARD = os.path.join(ROOT, "models", "README.md")
+
+# What each card shows. Embedding: words whose nearest tokens are listed, and analogies
+# "A - B + C" with the answer a reader expects (its rank among all whole-word results is
+# reported, good or bad: chosen before looking at the model, not tuned to it).
+MODELS = {
+    "tang-poems": {
+        "unit": "char",
+        "neighbors": ["月", "山", "春", "酒", "君"],
+        "analogies": [("天 - 上 + 下", "地"), ("東 - 西 + 南", "北"), ("日 - 晝 + 夜", "月"), ("男 - 兒 + 女", "娘")],
+        "samples": [
+            "generate '' -m tang-poems --seed 1 --temperature 0.8 --top-k 0 --top-p 1",
+            "generate '' -m tang-poems --seed 2 --temperature 0.8 --top-k 0 --top-p 1",
+            "generate '' -m tang-poems --seed 3 --temperature 0.8 --top-k 0 --top-p 1",
+            "generate 床前明月光 --seed 7",
+            "generate 春 --temperature 0",
+        ],
+    },
+    "english-kjv": {
+        "unit": "byte",
+        "neighbors": ["king", "LORD", "water", "Jerusalem", "said"],
+        "analogies": [("king - man + woman", " queen"), ("father - man + woman", " mother"),
+                      ("brother - man + woman", " sister"), ("Egypt - Pharaoh + Babylon", " Nebuchadnezzar")],
+        "samples": [
+            "generate 'And God said' -m english-kjv --seed 1 -n 60 --temperature 0.8",
+            "generate 'And God said' -m english-kjv --seed 2 -n 60 --temperature 0.8",
+            "generate 'The LORD is my shepherd' -m english-kjv --temperature 0 -n 30",
+            "generate 'The LORD is my shepherd' -m english-kjv --temperature 0 -n 60 --repeat-penalty 1.3",
+        ],
+    },
+}
+
+
+def run(binary, args):
+    r = subprocess.run([binary] + shlex.split(args), capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        raise SystemExit(f"tiny-gpt {args}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout, r.stderr
+
+
+def minutes(seconds):
+    return f"{seconds / 60:.1f} min"
+
+
+def training_part(s):
+    runs = s.get("runs") or []
+    cum = s.get("cumulative", {})
+    out = [f"- **Parameters**: {s['params']:,}. **Training**: {cum.get('runs', len(runs))} run(s), "
+           f"{cum.get('steps', 0):,} steps, **{cum.get('tokens', 0):,} training tokens** in all "
+           f"({minutes(cum.get('train_seconds', 0))} of training on one CPU thread); every run's command:", ""]
+    out.append("| run | data | steps | tokens | training time | continued from |")
+    out.append("|---|---|---|---|---|---|")
+    for i, r in enumerate(runs, 1):
+        out.append(f"| {i} | `{r.get('train', '?')}` | {r['steps']:,} | {r['tokens']:,} | "
+                   f"{minutes(r['train_seconds'])} | {('`' + r['init_from'] + '`') if r.get('init_from') else 'scratch'} |")
+    out.append("")
+    out.append("  ```")
+    for r in runs:
+        out.append("  " + r["command"])
+    out.append("  ```")
+    return out
+
+
+def loss_part(s, unit):
+    f, v = s["final"], s["val_slice"]
+    d = s["data"]
+    out = [f"- **Loss** after the last run (nats; per {unit}: the same total over the {unit}s of the "
+           "predicted text):", "",
+           f"| | nats / token | nats / {unit} | bits / {unit} |", "|---|---|---|---|"]
+    ln2 = 0.6931471805599453
+    out.append(f"| train (a fixed slice of `{d['train']}`, {f['val_tokens_scored']:,} tokens) | "
+               f"{f['train_loss_per_token']:.4f} | {f[f'train_loss_per_{unit}']:.4f} | "
+               f"{f[f'train_loss_per_{unit}'] / ln2:.3f} |")
+    out.append(f"| validation (`{d['val']}` as one stream, {f['val_tokens_scored']:,} tokens) | "
+               f"{f['val_loss_per_token']:.4f} | {f[f'val_loss_per_{unit}']:.4f} | "
+               f"{f[f'val_loss_per_{unit}'] / ln2:.3f} |")
+    out.append(f"| `{v['file']}` ({v['tokens_scored']:,} tokens, the C++ check's slice) | "
+               f"{v['loss_per_token']:.5f} | {v[f'loss_per_{unit}']:.5f} | {v[f'loss_per_{unit}'] / ln2:.3f} |")
+    return out
+
+
+def embedding_part(binary, name, spec):
+    out = [f"- **What the embedding table learned** (`tiny-gpt embed`, cosine similarity of `wte` rows):", ""]
+    out.append("| word | nearest tokens (cosine) |")
+    out.append("|---|---|")
+    for w in spec["neighbors"]:
+        j = json.loads(run(binary, f"embed {shlex.quote(w)} -m {name} --neighbors 5 --json")[0])
+        near = ", ".join(f"`{n['token']}` {n['cosine']:.2f}" for n in j["neighbors"])
+        out.append(f"| `{w}` | {near} |")
+    out.append("")
+    out.append("| analogy (3CosAdd) | expected | its rank | top 3 |")
+    out.append("|---|---|---|---|")
+    for expr, want in spec["analogies"]:
+        j = json.loads(run(binary, f"embed --analogy {shlex.quote(expr)} -m {name} --neighbors 100000 --json")[0])
+        results = j["analogy"]["results"]
+        ranks = [i for i, r in enumerate(results, 1) if r["token"] == want]
+        rank = f"{ranks[0]} of {len(results)}" if ranks else f"not among the {len(results)}"
+        top = ", ".join(f"`{r['token']}`" for r in results[:3])
+        out.append(f"| `{expr}` | `{want}` | {rank} | {top} |")
+    return out
+
+
+def samples_part(binary, name, spec):
+    out = ["- **Samples**, made by the C++ tool from this commit's model file (the same command and seed "
+           "give the same text on any machine):", ""]
+    for cmd in spec["samples"]:
+        stdout, stderr = run(binary, cmd)
+        info = [l for l in stderr.splitlines() if l.startswith("info: stop")]
+        out += ["```", f"$ tiny-gpt {cmd}", stdout.rstrip("\n")]
+        out += [f"# stderr: {l}" for l in info]
+        out += ["```", ""]
+    return out[:-1]
+
+
+def part(binary, name):
+    spec = MODELS[name]
+    with open(os.path.join(ROOT, "models", name + ".train.json"), encoding="utf-8") as f:
+        s = json.load(f)
+    lines = training_part(s) + [""] + loss_part(s, spec["unit"]) + [""]
+    lines += embedding_part(binary, name, spec) + [""] + samples_part(binary, name, spec)
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("binary")
+    ap.add_argument("--print", action="store_true", help="print the generated parts, change nothing")
+    ap.add_argument("--model", action="append", choices=sorted(MODELS))
+    args = ap.parse_args()
+    binary = os.path.abspath(args.binary)
+    names = args.model or list(MODELS)
+    with open(CARD, encoding="utf-8") as f:
+        card = f.read()
+    for name in names:
+        text = part(binary, name)
+        if args.print:
+            print(f"## {name}\n\n{text}")
+            continue
+        begin, end = f"<!-- model_card.py {name} begin -->\n", f"<!-- model_card.py {name} end -->\n"
+        pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(card):
+            raise SystemExit(f"{CARD}: no '{begin.strip()}' ... '{end.strip()}' lines for {name}")
+        card = pattern.sub(lambda _: begin + text + end, card)
+    if not args.print:
+        with open(CARD + ".tmp", "w", encoding="utf-8") as f:
+            f.write(card)
+        os.replace(CARD + ".tmp", CARD)
+        print(f"rewrote the generated parts of {os.path.relpath(CARD, ROOT)}: {', '.join(names)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
