@@ -3,7 +3,9 @@
 code computes it, and the section of `tiny-gpt trace` that shows it, with real output from
 the shipped models (one Chinese example, one English).
 
-  /usr/bin/python3 tools/how_it_works.py --binary build/tiny-gpt
+  /usr/bin/python3 tools/how_it_works.py --binary build/tiny-gpt           rewrite the page
+  /usr/bin/python3 tools/how_it_works.py --binary build/tiny-gpt --check   fail when the page is
+                                                                           not what the binary prints
 """
 
 import argparse
@@ -48,6 +50,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "tiny-gpt"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "how-it-works.md"))
+    ap.add_argument("--check", action="store_true", help="change nothing; exit 1 when --out differs")
     args = ap.parse_args()
     env = dict(os.environ, TINYGPT_MODEL_DIR=os.path.join(ROOT, "models"))
     lines = ["# How it works: one prediction, step by step", "",
@@ -66,8 +69,22 @@ def main():
         shown = " ".join(f"'{a}'" if " " in a else a for a in cmd)
         lines += [f"## {title}", "", "```", f"$ tiny-gpt {shown}", out.rstrip("\n"), "```", ""]
     lines += ["Made by `tools/how_it_works.py` from the commands above; run it again after the models change.", ""]
+    text = "\n".join(lines)
+    if args.check:
+        with open(args.out, encoding="utf-8") as f:
+            page = f.read().splitlines()
+        want = text.splitlines()
+        i = next((i for i, (a, b) in enumerate(zip(page, want)) if a != b), None)
+        if i is not None or len(page) != len(want):
+            i = min(len(page), len(want)) if i is None else i
+            raise SystemExit(f"{os.path.relpath(args.out, ROOT)} is out of date (run /usr/bin/python3 "
+                             f"tools/how_it_works.py --binary BINARY): its line {i + 1} is "
+                             f"{(page[i] if i < len(page) else '(missing)')!r}, the binary gives "
+                             f"{(want[i] if i < len(want) else '(nothing)')!r}")
+        print(f"{os.path.relpath(args.out, ROOT)}: every command gives the output on the page")
+        return
     with open(args.out, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ the tiny-gpt binary, so that a new model changes the card by rerunning this, not
 
   /usr/bin/python3 tools/model_card.py build/tiny-gpt            rewrite the generated parts
   /usr/bin/python3 tools/model_card.py build/tiny-gpt --print     print them instead
+  /usr/bin/python3 tools/model_card.py build/tiny-gpt --check     fail when the card is not what
+                                                                   the model files give (a test)
 
 The generated part of model NAME sits between the lines
 `<!-- model_card.py NAME begin -->` and `<!-- model_card.py NAME end -->`; the rest of the
@@ -148,6 +150,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary")
     ap.add_argument("--print", action="store_true", help="print the generated parts, change nothing")
+    ap.add_argument("--check", action="store_true",
+                    help="change nothing; exit 1 naming the first line where the card differs")
     ap.add_argument("--model", action="append", choices=sorted(MODELS))
     args = ap.parse_args()
     binary = os.path.abspath(args.binary)
@@ -163,8 +167,20 @@ def main():
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if not pattern.search(card):
             raise SystemExit(f"{CARD}: no '{begin.strip()}' ... '{end.strip()}' lines for {name}")
+        if args.check:
+            committed = pattern.search(card).group(0)[len(begin):-len(end)]
+            if committed != text:
+                mine, want = committed.splitlines(), text.splitlines()
+                i = next((i for i, (a, b) in enumerate(zip(mine, want)) if a != b), min(len(mine), len(want)))
+                raise SystemExit(f"{os.path.relpath(CARD, ROOT)}: {name}'s generated part is out of date "
+                                 f"(run /usr/bin/python3 tools/model_card.py BINARY); its line {i + 1} is "
+                                 f"{(mine[i] if i < len(mine) else '(missing)')!r}, the model gives "
+                                 f"{(want[i] if i < len(want) else '(nothing)')!r}")
+            continue
         card = pattern.sub(lambda _: begin + text + end, card)
-    if not args.print:
+    if args.check:
+        print(f"{os.path.relpath(CARD, ROOT)}: the generated parts of {', '.join(names)} are what the model files give")
+    elif not args.print:
         with open(CARD + ".tmp", "w", encoding="utf-8") as f:
             f.write(card)
         os.replace(CARD + ".tmp", CARD)
