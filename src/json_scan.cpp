@@ -13,8 +13,13 @@
 
 namespace tinygpt {
 
-// Nested arrays/objects deeper than this are not ours and would only risk the stack.
-static constexpr int kMaxDepth = 64;
+void throw_nested_too_deep(const std::string& where) {
+  throw_model_error(where + ": malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+}
+
+void throw_duplicate_key(const std::string& where, const std::string& key) {
+  throw_model_error(where + " has the key " + nlohmann::json(key).dump() + " twice");
+}
 
 nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& where) {
   std::vector<std::set<std::string>> keys;  // one per open object
@@ -22,12 +27,11 @@ nlohmann::json parse_json_unique_keys(std::string_view text, const std::string& 
     using E = nlohmann::json::parse_event_t;
     // The same limit as model files: 8 MB of "[[[[..." would otherwise build millions of
     // nested values (and take hundreds of MB) before anything else is checked.
-    if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
-      throw_model_error(where + ": malformed JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxJsonDepth) throw_nested_too_deep(where);
     if (event == E::object_start) keys.emplace_back();
     else if (event == E::object_end) keys.pop_back();
     else if (event == E::key && !keys.back().insert(parsed.get<std::string>()).second)
-      throw_model_error(where + " has the key " + nlohmann::json(parsed).dump() + " twice");
+      throw_duplicate_key(where, parsed.get<std::string>());
     return true;
   };
   return nlohmann::json::parse(text, no_duplicates);
@@ -280,7 +284,7 @@ std::string_view JsonScanner::skip_value() {
   switch (c) {
     case '{':
     case '[': {
-      if (++depth_ > kMaxDepth) fail("nesting too deep");
+      if (++depth_ > kMaxJsonDepth) fail("nesting too deep");
       const char close = c == '{' ? '}' : ']';
       ++pos_;
       if (!consume_if(close)) {

@@ -11,6 +11,14 @@
 
 namespace tinygpt {
 
+// Nested arrays/objects deeper than this are not ours and would only risk the stack.
+inline constexpr int kMaxJsonDepth = 64;
+
+// "WHERE: malformed JSON: nested deeper than 64 levels", thrown as Error(model).
+[[noreturn]] void throw_nested_too_deep(const std::string& where);
+// "WHERE has the key "k" twice" (k as a JSON string), thrown as Error(model).
+[[noreturn]] void throw_duplicate_key(const std::string& where, const std::string& key);
+
 // nlohmann::json::parse, except that an object holding one key twice is refused with a
 // model Error "WHERE has the key "k" twice" (nlohmann would silently keep the last, so a
 // duplicated config field or vocabulary entry would be lost). Syntax errors still come

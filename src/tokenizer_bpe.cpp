@@ -18,6 +18,7 @@
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <queue>
 #include <string_view>
 #include <unordered_map>
@@ -254,29 +255,102 @@ struct VocabResult {
   std::unordered_map<std::string, std::int32_t> index;
 };
 
+// One entry of a vocabulary of r.written.size() entries: its id must be an integer (`id`
+// is empty when the value is not one) in 0..n-1 that no earlier entry took.
+void place_vocab_entry(VocabResult& r, std::vector<bool>& seen, const std::string& ctx, const std::string& token,
+                       std::optional<std::int64_t> id) {
+  const std::size_t n = r.written.size();
+  if (!id) throw_model_error(ctx + ": the id of " + quote_token(token) + " is not an integer");
+  if (*id < 0 || static_cast<std::uint64_t>(*id) >= n)
+    throw_model_error(ctx + ": id " + std::to_string(*id) + " of " + quote_token(token) +
+                      " is out of range (ids must be 0.." + std::to_string(n - 1) + " for " + std::to_string(n) +
+                      " entries)");
+  const auto at = static_cast<std::size_t>(*id);
+  if (seen[at])
+    throw_model_error(ctx + ": id " + std::to_string(*id) + " is given to both " + quote_token(r.written[at]) +
+                      " and " + quote_token(token));
+  seen[at] = true;
+  r.written[at] = token;
+}
+
 VocabResult read_bpe_vocab(const nlohmann::json& vocab, const std::string& ctx) {
   if (!vocab.is_object()) throw_model_error(ctx + " must be an object {token: id}");
   if (vocab.empty()) throw_model_error(ctx + " is empty");
-  const std::size_t n = vocab.size();
   VocabResult r;
-  r.written.resize(n);
-  r.index.reserve(n);
-  std::vector<bool> seen(n, false);
+  r.written.resize(vocab.size());
+  r.index.reserve(vocab.size());
+  std::vector<bool> seen(vocab.size(), false);
   for (const auto& [token, value] : vocab.items()) {
-    if (!value.is_number_integer()) throw_model_error(ctx + ": the id of " + quote_token(token) + " is not an integer");
-    const auto id = value.get<std::int64_t>();
-    if (id < 0 || static_cast<std::uint64_t>(id) >= n)
-      throw_model_error(ctx + ": id " + std::to_string(id) + " of " + quote_token(token) +
-                        " is out of range (ids must be 0.." + std::to_string(n - 1) + " for " + std::to_string(n) +
-                        " entries)");
-    if (seen[static_cast<std::size_t>(id)])
-      throw_model_error(ctx + ": id " + std::to_string(id) + " is given to both " +
-                        quote_token(r.written[static_cast<std::size_t>(id)]) + " and " + quote_token(token));
-    seen[static_cast<std::size_t>(id)] = true;
-    r.written[static_cast<std::size_t>(id)] = token;
-    r.index.emplace(token, static_cast<std::int32_t>(id));
+    std::optional<std::int64_t> id;
+    if (value.is_number_integer()) id = value.get<std::int64_t>();
+    place_vocab_entry(r, seen, ctx, token, id);
+    r.index.emplace(token, static_cast<std::int32_t>(*id));
   }
   return r;
+}
+
+// The same from a file's text, read as it is parsed (nlohmann's SAX interface): GPT-2's
+// encoder.json has 50,257 entries, and building them as a DOM first (a std::map of json
+// values, then copied out) took about half of a GPT-2 model's load time. The checks and
+// messages are those of parse_json_unique_keys + read_bpe_vocab above; entries are checked
+// in file order.
+VocabResult read_bpe_vocab_text(std::string_view text, const std::string& ctx) {
+  struct Reader : nlohmann::json_sax<nlohmann::json> {
+    const std::string& ctx;
+    VocabResult r;
+    // The entries in file order: map nodes (which stay put) and their ids, if integers.
+    std::vector<std::pair<std::pair<const std::string, std::int32_t>*, std::optional<std::int64_t>>> entries;
+    int depth = 0;
+
+    explicit Reader(const std::string& c) : ctx(c) {}
+    // A scalar value: an entry's id when it is the value of a top-level key.
+    bool scalar(std::optional<std::int64_t> id) {
+      if (depth == 0) throw_model_error(ctx + " must be an object {token: id}");
+      if (depth == 1) entries.back().second = id;
+      return true;
+    }
+    bool open(bool object) {
+      if (depth == 0 && !object) throw_model_error(ctx + " must be an object {token: id}");
+      if (depth >= kMaxJsonDepth) throw_nested_too_deep(ctx);
+      ++depth;  // a container as an entry's value leaves its id empty: "not an integer"
+      return true;
+    }
+    bool null() override { return scalar(std::nullopt); }
+    bool boolean(bool) override { return scalar(std::nullopt); }
+    bool number_integer(number_integer_t v) override { return scalar(v); }
+    bool number_unsigned(number_unsigned_t v) override {
+      return scalar(
+          static_cast<std::int64_t>(std::min<number_unsigned_t>(v, std::numeric_limits<std::int64_t>::max())));
+    }
+    bool number_float(number_float_t, const string_t&) override { return scalar(std::nullopt); }
+    bool string(string_t&) override { return scalar(std::nullopt); }
+    bool binary(binary_t&) override { return scalar(std::nullopt); }
+    bool start_object(std::size_t) override { return open(true); }
+    bool start_array(std::size_t) override { return open(false); }
+    bool end_object() override { return --depth, true; }
+    bool end_array() override { return --depth, true; }
+    bool key(string_t& k) override {
+      if (depth != 1) return true;  // inside a value that is already not an id
+      const auto [it, fresh] = r.index.try_emplace(std::move(k), -1);
+      if (!fresh) throw_duplicate_key(ctx, it->first);
+      entries.emplace_back(&*it, std::nullopt);
+      return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+      throw e;  // the caller names the file and quotes nlohmann's message
+    }
+  } reader(ctx);
+  reader.r.index.reserve(text.size() / 16);
+  nlohmann::json::sax_parse(text.begin(), text.end(), &reader);
+  if (reader.entries.empty()) throw_model_error(ctx + " is empty");
+  VocabResult& r = reader.r;
+  r.written.resize(reader.entries.size());
+  std::vector<bool> seen(reader.entries.size(), false);
+  for (auto& [node, id] : reader.entries) {
+    place_vocab_entry(r, seen, ctx, node->first, id);
+    node->second = static_cast<std::int32_t>(*id);
+  }
+  return std::move(reader.r);
 }
 
 }  // namespace
@@ -432,16 +506,15 @@ nlohmann::ordered_json Tokenizer::to_json() const {
 }
 
 Tokenizer Tokenizer::from_gpt2_files(const std::string& encoder_json_path, const std::string& vocab_bpe_path) {
-  nlohmann::json encoder;
+  VocabResult v;
   try {
     const std::string text = read_whole_file(encoder_json_path);
     refuse_byte_order_mark(text, encoder_json_path);  // nlohmann would skip it silently
-    encoder = parse_json_unique_keys(text, encoder_json_path);
+    v = read_bpe_vocab_text(text, encoder_json_path);
   } catch (const nlohmann::json::exception& e) {
     throw_model_error(encoder_json_path + ": not valid JSON (" + e.what() + ")");
   }
   Tokenizer t;
-  VocabResult v = read_bpe_vocab(encoder, encoder_json_path);
   t.index_ = std::move(v.index);
   if (const auto it = t.index_.find(std::string(kEndOfText)); it != t.index_.end()) {
     t.bos_ = it->second;

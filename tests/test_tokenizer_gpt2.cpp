@@ -227,6 +227,39 @@ TEST_CASE("gpt2: the files' errors name the file and line", "[tokenizer][gpt2]")
   for (const auto& p : {bad_json, extra, unknown, malformed, blank, sparse, dup, crlf_path}) std::remove(p.c_str());
 }
 
+// encoder.json is read as it is parsed (no DOM): each shape of a wrong vocabulary still
+// gets its own message, and a value that is not an id is refused wherever it stands.
+TEST_CASE("gpt2: encoder.json values that are not ids, and files that are not vocabularies", "[tokenizer][gpt2]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"([["a", 0]])", "must be an object {token: id}"},
+      {"5", "must be an object {token: id}"},
+      {"{}", "is empty"},
+      {R"({"a": 0, "b": 1.5})", "the id of \"b\" is not an integer"},
+      {R"({"a": "0"})", "the id of \"a\" is not an integer"},
+      {R"({"a": null})", "the id of \"a\" is not an integer"},
+      {R"({"a": true})", "the id of \"a\" is not an integer"},
+      {R"({"a": [0], "b": 1})", "the id of \"a\" is not an integer"},
+      {R"({"a": {"a": 0, "b": 1}})", "the id of \"a\" is not an integer"},
+      {R"({"a": 0, "b": -1})", "id -1 of \"b\" is out of range (ids must be 0..1 for 2 entries)"},
+      {R"({"a": 0, "b": 18446744073709551615})", "of \"b\" is out of range"},
+      {R"({"a": 1, "b": 1})", "id 1 is given to both \"a\" and \"b\""},
+      {R"({"a": 0, "b": 1, "a": 1})", "has the key \"a\" twice"},
+      {R"({"a": 0} x)", "not valid JSON"},
+      {R"({"a": 0)", "not valid JSON"},
+  };
+  for (const auto& [text, message] : cases) {
+    INFO(text);
+    const std::string path = write_temp("shape.json", text);
+    CHECK_THAT(model_error(path, kMerges), Contains(path) && Contains(message));
+    std::remove(path.c_str());
+  }
+  // Nesting is limited before anything is built: 64 levels, as for every JSON file we read.
+  const std::string deep =
+      write_temp("deep.json", "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  CHECK_THAT(model_error(deep, kMerges), Contains("nested deeper than 64 levels"));
+  std::remove(deep.c_str());
+}
+
 TEST_CASE("gpt2: invalid UTF-8 is an input error naming the offset", "[tokenizer][gpt2]") {
   try {
     gpt2().encode("caf\xC3");
