@@ -43,6 +43,7 @@ MODELS = {
     },
     "english-kjv": {
         "unit": "byte",
+        "target": 3.15,  # issue #14: nats/token, each validation example scored on its own
         "neighbors": ["king", "LORD", "water", "Jerusalem", "said"],
         "analogies": [("king - man + woman", " queen"), ("father - man + woman", " mother"),
                       ("brother - man + woman", " sister"), ("Egypt - Pharaoh + Babylon", " Nebuchadnezzar")],
@@ -104,6 +105,81 @@ def loss_part(s, unit):
     return out
 
 
+def fit_power_law(points):
+    """Least-squares fit of L(T) = a + b * T^-c (b, c > 0) to (tokens, loss) points: for each c
+    on a grid the best a and b are a linear problem; the grid's best c is then refined by golden
+    section. Three points are fitted exactly when a curve of this shape passes through them."""
+    import numpy as np
+    t = np.array([p[0] for p in points], dtype=np.float64) / 1e6
+    y = np.array([p[1] for p in points], dtype=np.float64)
+
+    def solve(c):
+        x = t ** -c
+        a_mat = np.stack([np.ones_like(x), x], axis=1)
+        (a, b), *_ = np.linalg.lstsq(a_mat, y, rcond=None)
+        return float(np.sum((a + b * x - y) ** 2)), float(a), float(b)
+
+    grid = np.exp(np.linspace(np.log(0.02), np.log(8.0), 4000))
+    i = int(np.argmin([solve(c)[0] for c in grid]))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    g = (5 ** 0.5 - 1) / 2
+    for _ in range(200):
+        m1, m2 = hi - g * (hi - lo), lo + g * (hi - lo)
+        if solve(m1)[0] < solve(m2)[0]:
+            hi = m2
+        else:
+            lo = m1
+    c = (lo + hi) / 2
+    sse, a, b = solve(c)
+    return a, b, c, sse
+
+
+def curve_part(s, spec):
+    """The validation loss at the end of each finished run against the cumulative training
+    tokens, and where a power law through those points goes (the issue asks for the curve and
+    an extrapolation when a target is out of reach)."""
+    val = s["data"]["val"]
+    runs, steps, tokens, at = s.get("runs") or [], 0, 0, {}
+    for r in runs:
+        steps += r["steps"]
+        tokens += r["tokens"]
+        args = shlex.split(r["command"])
+        at[steps] = (tokens, args[args.index("--val") + 1] if "--val" in args else val)
+    ends = [(at[step][0], loss, at[step][1]) for step, loss in s["history"].get("val_full", []) if step in at]
+    points = [(t, l) for t, l, v in ends if v == val]
+    other = [f"`{v}`" for t, l, v in ends if v != val]
+    out = ["- **Learning curve**: the validation loss (`" + val + "` as one stream) at the end of each "
+           "finished run, against the training tokens seen so far:", "",
+           "| training tokens | " + " | ".join(f"{t:,}" for t, _, _ in ends) + " |",
+           "|---|" + "---|" * len(ends),
+           "| validation nats / token | " + " | ".join(f"{l:.4f}" + ("*" if v != val else "")
+                                                      for _, l, v in ends) + " |"]
+    if other:
+        out += ["", f"  \\* measured on {', '.join(sorted(set(other)))}, the validation file of that run, "
+                "so not a point of this curve."]
+    if len(points) < 3:
+        return out
+    a, b, c, sse = fit_power_law(points)
+    fit = lambda tok: a + b * (tok / 1e6) ** -c  # noqa: E731
+    last = points[-1][0]
+    more = ", ".join(f"{k}× ({k * last / 1e6:.0f} M tokens) {fit(k * last):.3f}" for k in (2, 4, 8))
+    out += ["", f"  A power law L(T) = a + b·T^-c (T in millions of tokens) fitted to these points "
+            f"({'exactly' if len(points) == 3 else 'least squares'}; residual sum of squares {sse:.1e}): "
+            f"a = {a:.3f}, b = {b:.3g}, c = {c:.3f}. Extrapolated validation loss at "
+            f"{more}; the curve levels off at {a:.3f}. Rough: the runs differ in learning rate, dropout "
+            "and schedule, and each point ends an annealed run, so more tokens under one schedule could "
+            "do somewhat better or worse than this."]
+    target = spec.get("target")
+    if target is not None:
+        if target > a:
+            need = ((target - a) / b) ** (-1 / c) * 1e6
+            out[-1] += f" Issue #14's target, {target}, is reached at about {need / 1e6:,.0f} M tokens on this curve."
+        else:
+            out[-1] += (f" Issue #14's target, {target}, lies below where the curve levels off: more tokens "
+                        "alone, on this model and this training text, do not reach it on this curve.")
+    return out
+
+
 def embedding_part(binary, name, spec):
     out = [f"- **What the embedding table learned** (`tiny-gpt embed`, cosine similarity of `wte` rows):", ""]
     out.append("| word | nearest tokens (cosine) |")
@@ -141,7 +217,7 @@ def part(binary, name):
     spec = MODELS[name]
     with open(os.path.join(ROOT, "models", name + ".train.json"), encoding="utf-8") as f:
         s = json.load(f)
-    lines = training_part(s) + [""] + loss_part(s, spec["unit"]) + [""]
+    lines = training_part(s) + [""] + loss_part(s, spec["unit"]) + [""] + curve_part(s, spec) + [""]
     lines += embedding_part(binary, name, spec) + [""] + samples_part(binary, name, spec)
     return "\n".join(lines) + "\n"
 
