@@ -108,7 +108,8 @@ def loss_part(s, unit):
 def fit_power_law(points):
     """Least-squares fit of L(T) = a + b * T^-c (b, c > 0) to (tokens, loss) points: for each c
     on a grid the best a and b are a linear problem; the grid's best c is then refined by golden
-    section. Three points are fitted exactly when a curve of this shape passes through them."""
+    section. Three points are fitted exactly (residual ~0) when a curve of this shape passes
+    through them; the card says "exactly" only when the residual says so."""
     import numpy as np
     t = np.array([p[0] for p in points], dtype=np.float64) / 1e6
     y = np.array([p[1] for p in points], dtype=np.float64)
@@ -164,7 +165,7 @@ def curve_part(s, spec):
     last = points[-1][0]
     more = ", ".join(f"{k}× ({k * last / 1e6:.0f} M tokens) {fit(k * last):.3f}" for k in (2, 4, 8))
     out += ["", f"  A power law L(T) = a + b·T^-c (T in millions of tokens) fitted to these points "
-            f"({'exactly' if len(points) == 3 else 'least squares'}; residual sum of squares {sse:.1e}): "
+            f"({'exactly' if sse < 1e-12 else 'least squares'}; residual sum of squares {sse:.1e}): "
             f"a = {a:.3f}, b = {b:.3g}, c = {c:.3f}. Extrapolated validation loss at "
             f"{more}; the curve levels off at {a:.3f}. Rough: the runs differ in learning rate, dropout "
             "and schedule, and each point ends an annealed run, so more tokens under one schedule could "
@@ -172,8 +173,8 @@ def curve_part(s, spec):
     target = spec.get("target")
     if target is not None:
         if target > a:
-            need = ((target - a) / b) ** (-1 / c) * 1e6
-            out[-1] += f" Issue #14's target, {target}, is reached at about {need / 1e6:,.0f} M tokens on this curve."
+            need_m = ((target - a) / b) ** (-1 / c)  # millions of tokens, as T in the fit
+            out[-1] += f" Issue #14's target, {target}, is reached at about {need_m:,.0f} M tokens on this curve."
         else:
             out[-1] += (f" Issue #14's target, {target}, lies below where the curve levels off: more tokens "
                         "alone, on this model and this training text, do not reach it on this curve.")
