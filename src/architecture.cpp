@@ -183,6 +183,7 @@ Model assemble_model(const Config& c, Tokenizer tokenizer, const NamedTensors& t
     const NamedTensor& t = tensors.at(name);
     m.type = t.type;
     m.packed = t.packed;
+    m.layout = t.layout;
     return m;
   };
   // Conv1D [in][out] in the file, kept as [out][in].
@@ -274,6 +275,10 @@ void for_each_tensor(const Model& m, const TensorVisitor& visit) {
   auto vec = [&](const std::string& name, Vector v) { visit(name, {static_cast<std::int64_t>(v.size())}, v); };
   std::vector<float> in_out;  // a Conv1D weight turned back to [in][out]
   auto linear = [&](const std::string& name, const Matrix& t) {
+    if (t.type == WeightType::f32 && t.layout == Layout::in_out) {  // already the file's layout
+      visit(name, {t.cols, t.rows}, t.data);
+      return;
+    }
     const std::span<const float> v = values_of(t);
     in_out.resize(v.size());
     const auto rows = static_cast<std::size_t>(t.rows), cols = static_cast<std::size_t>(t.cols);

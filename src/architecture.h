@@ -27,11 +27,14 @@ unsigned __int128 stored_parameters(const Config& c);
 Config parse_config(const nlohmann::json& j, const std::string& where, const LoadOptions& options);
 
 // Whether a tensor is one of GPT-2's Conv1D weights, stored [in][out] in files and kept
-// [out][in] in memory (so that each output is one contiguous dot product).
+// [out][in] in memory when a loader copies it (Layout::out_in, model.h), or used where it
+// lies in a memory-mapped file (Layout::in_out).
 bool is_conv1d(std::string_view name);
 
 // A tensor read from a file: its shape as the file gives it, its values as the Model
-// keeps them (Conv1D weights already [out][in]), owned by the WeightStore passed on.
+// keeps them, owned by the WeightStore passed on or by a mapping it keeps alive. A Conv1D
+// weight's values are [out][in] (copied and transposed) unless `layout` is in_out (the
+// file's [in][out], used in place).
 // A reduced tensor (a weights JSON of version 2, weight_type.h) has `type` f16 or q8_0 and
 // its bytes in `packed`, rows of the [out][in] matrix as the Model keeps them, `values` empty.
 struct NamedTensor {
@@ -39,6 +42,7 @@ struct NamedTensor {
   std::span<const float> values;
   WeightType type = WeightType::f32;
   std::span<const std::uint8_t> packed;
+  Layout layout = Layout::out_in;
 };
 using NamedTensors = std::map<std::string, NamedTensor>;
 

@@ -153,16 +153,21 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
 
   WeightStore store;
   std::uint64_t to_store = 0;
-  auto transposed = [](const std::string& name, const SafetensorsTensor& t) {
-    return is_conv1d(name) && t.shape.size() == 2;
+  // A Conv1D weight ([in][out]) in aligned F32 runs where it lies (Layout::in_out); one that
+  // must be copied anyway (F16, BF16, unaligned) is turned [out][in] on the way.
+  auto in_out = [](const std::string& name, const SafetensorsTensor& t) {
+    return is_conv1d(name) && t.shape.size() == 2 && safetensors_f32_in_place(t);
+  };
+  auto transposed = [&](const std::string& name, const SafetensorsTensor& t) {
+    return is_conv1d(name) && t.shape.size() == 2 && !in_out(name, t);
   };
   for (const auto& [name, t] : chosen) to_store += safetensors_floats_to_store(*t, transposed(name, *t));
   store.reserve(static_cast<std::size_t>(to_store));  // bounded by the file's size: the header was checked
   NamedTensors named;
   for (const auto& [name, t] : chosen) {
     const bool transpose = transposed(name, *t);
-    named.emplace(name,
-                  NamedTensor{t->shape, safetensors_values(*t, name, transpose, store, where), WeightType::f32, {}});
+    named.emplace(name, NamedTensor{t->shape, safetensors_values(*t, name, transpose, store, where), WeightType::f32,
+                                    {}, in_out(name, *t) ? Layout::in_out : Layout::out_in});
     // Copied into the store: the file's pages for it are not read again.
     if (safetensors_floats_to_store(*t, transpose) > 0) file->release_range(t->offset, t->bytes.size());
   }

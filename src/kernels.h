@@ -27,7 +27,8 @@ float dot(const float* a, const float* b, int n);
 // out[i] = (x[i] - mean) / sqrt(var + eps) * weight[i] + bias[i]  over one row of n.
 void layer_norm(float* out, const float* x, const float* weight, const float* bias, int n, float eps);
 
-// out[t][r] = bias[r] + sum_c x[t][c] * w[r][c]   for t < n_rows_x; w is [out][in].
+// out[t][r] = bias[r] + sum_c x[t][c] * w[r][c]   for t < n_rows_x; w is [out][in], or
+// [in][out] when w.layout is in_out (then as Ops::linear_rows_in_out sums).
 // `bias` may be null. The batch form is what makes prefill matrix-matrix work. A reduced
 // `w` (f16, q8_0) runs as its type defines (see Ops::linear_rows_q8_0).
 void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias);
@@ -62,6 +63,13 @@ struct Ops {
   // An output does not depend on r0, r1 (how rows are split among threads). With AVX2 a
   // batch (T > 1) and a single input sum in different orders (see kernels_avx2.cpp).
   void (*linear_rows)(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
+  // The same for a float32 matrix laid out in_out (model.h: a Conv1D weight read in place
+  // from a file). Each output is summed over the inputs in order, one product at a time
+  // (fused multiply-adds where the ISA has them), then the bias added: so a batch and a
+  // single input give the same bits, and so do any r0, r1. That order differs from
+  // linear_rows', so the same weights in the two layouts agree to rounding, not bit for bit.
+  void (*linear_rows_in_out)(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
+                             int r1);
   // The same for f16 weights (w.type == f16), and for q8_0 weights given the input already
   // quantised (quantize_input): out[t * ldo + r] = bias[r] + sum over blocks of
   // float(d_w) * d_x * (exact integer dot product of the block's 32 values).

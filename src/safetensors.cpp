@@ -179,6 +179,8 @@ Safetensors parse_safetensors(std::span<const std::byte> file, const std::string
   return out;
 }
 
+bool safetensors_f32_in_place(const SafetensorsTensor& t) { return aligned_f32(t); }
+
 std::uint64_t safetensors_floats_to_store(const SafetensorsTensor& t, bool transpose) {
   return usable_in_place(t, transpose) ? 0 : t.element_count();
 }

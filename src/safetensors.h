@@ -46,6 +46,11 @@ Safetensors parse_safetensors(std::span<const std::byte> file, const std::string
 std::span<const float> safetensors_values(const SafetensorsTensor& t, const std::string& name, bool transpose,
                                           WeightStore& store, const std::string& where);
 
+// Whether the tensor's bytes can serve as float32 values where they lie: F32, aligned to 4
+// bytes in memory. A Conv1D weight that can is used so, in the file's [in][out] layout
+// (Layout::in_out, model.h), instead of being copied and transposed.
+bool safetensors_f32_in_place(const SafetensorsTensor& t);
+
 // Floats safetensors_values will take from `store` for this tensor (to reserve them up front).
 std::uint64_t safetensors_floats_to_store(const SafetensorsTensor& t, bool transpose);
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "half.h"
+#include "kernels.h"
 #include "quantize.h"
 #include "tinygpt/error.h"
 #include "tinygpt/model.h"
@@ -109,14 +110,22 @@ void dequantize_row(WeightType t, const std::uint8_t* row, int n, float* out) {
 
 namespace {
 
-// `m` (float32, [out][in]) reduced into bytes the store owns.
+// `m` (float32, either layout) reduced into bytes the store owns, row by row ([out][in]).
 Matrix reduce(const Matrix& m, WeightType t, WeightStore& store, const std::string& where, const std::string& name) {
   const std::size_t per_row = row_bytes(t, static_cast<std::size_t>(m.cols));
   const std::span<std::uint8_t> bytes = store.take_bytes(per_row * static_cast<std::size_t>(m.rows));
-  for (int r = 0; r < m.rows; ++r)
-    if (!quantize_row(t, m.row(r).data(), m.cols, bytes.data() + per_row * static_cast<std::size_t>(r)))
+  const auto rows = static_cast<std::size_t>(m.rows), cols = static_cast<std::size_t>(m.cols);
+  std::vector<float> out_in;  // an in_out matrix turned to rows first: the quantiser reads rows
+  if (m.layout == Layout::in_out) {
+    out_in.resize(rows * cols);
+    kernels::transpose(out_in.data(), m.data.data(), cols, rows);
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* row = out_in.empty() ? m.row(static_cast<int>(r)).data() : out_in.data() + r * cols;
+    if (!quantize_row(t, row, m.cols, bytes.data() + per_row * r))
       throw_model_error(where + ": " + name + " has values too large for " + to_string(t) +
                         " (binary16 ends at 65504) or not finite; run it in f32");
+  }
   Matrix out;
   out.rows = m.rows;
   out.cols = m.cols;

@@ -42,8 +42,9 @@ TEST_CASE("cli info: a checkpoint folder's format, config, dtypes, memory and to
   CHECK(j["stored_dtypes"]["F16"] == biases);
   CHECK(j["stored_dtypes"]["F32"].get<std::uint64_t>() + biases == j["parameters"].get<std::uint64_t>());
   CHECK(j["file_bytes"] == fs::file_size(dir + "/model.safetensors"));
-  // In place: wte, wpe and the F32 layer norms' weights (aligned F32 that needs no transpose).
-  const std::uint64_t in_place_floats = 259 * 4 + 8 * 4 + 2 * (4 + 4) + 4;
+  // In place: every aligned F32 tensor: wte, wpe, the layer norms' weights and the Conv1D
+  // weights (used in the file's [in][out] layout); the F16 biases are widened into the store.
+  const std::uint64_t in_place_floats = 259 * 4 + 8 * 4 + 2 * (4 + 4) + 4 + 2 * (4 * 12 + 4 * 4 + 4 * 12 + 12 * 4);
   CHECK(j["memory_bytes"]["in_place_from_file"] == 4 * in_place_floats);
   CHECK(j["memory_bytes"]["weight_store"] == 4 * (j["parameters"].get<std::uint64_t>() - in_place_floats));
   CHECK(j["tokenizer"]["type"] == "byte_bpe");

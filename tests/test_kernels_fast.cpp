@@ -162,6 +162,131 @@ TEST_CASE("the threaded linear layer gives the single-threaded result bit for bi
   }
 }
 
+// A copy of `m` whose four linear matrices per layer are laid out in_out ([in][out], as a
+// Conv1D weight used in place from a safetensors file), held in `storage`.
+static Model with_in_out_layout(const Model& m, std::vector<std::vector<float>>& storage) {
+  Model out;
+  out.path = m.path;
+  out.config = m.config;
+  out.tokenizer = m.tokenizer;
+  out.weights = m.weights;
+  for (LayerWeights& l : out.weights.layers)
+    for (Matrix* t : {&l.attn_weight, &l.attn_proj_weight, &l.fc_weight, &l.mlp_proj_weight}) {
+      std::vector<float>& v = storage.emplace_back(t->data.size());
+      for (int r = 0; r < t->rows; ++r)
+        for (int c = 0; c < t->cols; ++c)
+          v[static_cast<std::size_t>(c) * t->rows + r] = t->data[static_cast<std::size_t>(r) * t->cols + c];
+      t->data = v;
+      t->layout = Layout::in_out;
+    }
+  return out;
+}
+
+TEST_CASE("in_out linear layers sum each output in input order, on every ISA, batch and row split", "[kernels][fast]") {
+  // The contract (kernels.h): out = (((0 + x0 w0) + x1 w1) + ...) + bias, one product at a
+  // time, with fused multiply-adds on the AVX2/AVX-512 paths. Checked bit for bit against
+  // that order written out here, and against double sums within its rounding bound.
+  std::mt19937 rng(29);
+  const double u = std::ldexp(1.0, -24);
+  for (const auto isa : all_isas()) {
+    const auto& ops = kernels::ops(isa);
+    // K past one 256-input panel and ragged; R past one 24-output panel and ragged.
+    for (int K : {1, 3, 8, 13, 33, 256, 257, 600}) {
+      for (int R : {1, 5, 8, 9, 23, 24, 25, 49, 77}) {
+        for (int T : {1, 2, 3, 4, 5, 9, 17}) {
+          INFO(kernels::to_string(isa) << " K=" << K << " rows=" << R << " T=" << T);
+          const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
+          Matrix w{R, K, w_values};  // [K][R]
+          w.layout = Layout::in_out;
+          const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+          const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+          const int ldo = R + 2;  // sentinels on each side catch stray writes
+          std::vector<float> got(static_cast<std::size_t>(T) * ldo, -7.0f);
+          ops.linear_rows_in_out(got.data() + 1, ldo, x.data(), T, w, bias.data(), 0, R);
+          for (int t = 0; t < T; ++t) {
+            CHECK(got[static_cast<std::size_t>(t * ldo)] == -7.0f);
+            CHECK(got[static_cast<std::size_t>(t * ldo + R + 1)] == -7.0f);
+            for (int r = 0; r < R; ++r) {
+              float chain = 0.0f;
+              double exact = bias[static_cast<std::size_t>(r)], mag = std::fabs(exact);
+              for (int k = 0; k < K; ++k) {
+                const float xv = x[static_cast<std::size_t>(t) * K + k], wv = w.at(r, k);
+                chain = std::fma(xv, wv, chain);
+                exact += static_cast<double>(xv) * wv;
+                mag += std::fabs(static_cast<double>(xv) * wv);
+              }
+              chain += bias[static_cast<std::size_t>(r)];
+              const float g = got[static_cast<std::size_t>(t * ldo + r + 1)];
+              if (isa != kernels::Isa::portable) REQUIRE(g == chain);
+              REQUIRE(std::fabs(g - exact) <= (K + 2.0) * u * mag);
+            }
+          }
+          // Rows in two pieces, and each input alone, give the same bits.
+          std::vector<float> split(got.size(), -7.0f);
+          const int cut = R / 2;
+          ops.linear_rows_in_out(split.data() + 1, ldo, x.data(), T, w, bias.data(), cut, R);
+          ops.linear_rows_in_out(split.data() + 1, ldo, x.data(), T, w, bias.data(), 0, cut);
+          REQUIRE(split == got);
+          std::vector<float> alone(got.size(), -7.0f);
+          for (int t = 0; t < T; ++t)
+            ops.linear_rows_in_out(alone.data() + 1 + static_cast<std::size_t>(t) * ldo, ldo,
+                                   x.data() + static_cast<std::size_t>(t) * K, 1, w, bias.data(), 0, R);
+          REQUIRE(alone == got);
+          // No bias: the chain alone.
+          std::vector<float> plain(got.size(), -7.0f);
+          ops.linear_rows_in_out(plain.data() + 1, ldo, x.data(), T, w, nullptr, 0, R);
+          for (int t = 0; t < T; ++t)
+            for (int r = 0; r < R; ++r) {
+              const std::size_t i = static_cast<std::size_t>(t * ldo + r + 1);
+              REQUIRE(plain[i] + bias[static_cast<std::size_t>(r)] == got[i]);
+            }
+        }
+      }
+    }
+  }
+  // The portable one-call linear() and the threaded one take the in_out path too.
+  for (const auto isa : all_isas()) {
+    ThreadPool pool(2);
+    const int R = 301, K = 517;
+    for (int T : {1, 6}) {
+      INFO(kernels::to_string(isa) << " T=" << T);
+      const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
+      Matrix w{R, K, w_values};
+      w.layout = Layout::in_out;
+      const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+      const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+      std::vector<float> table(static_cast<std::size_t>(T) * R), one(table.size()), many(table.size());
+      kernels::ops(isa).linear_rows_in_out(table.data(), R, x.data(), T, w, bias.data(), 0, R);
+      kernels::linear(kernels::Compute{&kernels::ops(isa), nullptr}, one.data(), x.data(), T, w, bias.data());
+      kernels::linear(kernels::Compute{&kernels::ops(isa), &pool}, many.data(), x.data(), T, w, bias.data());
+      REQUIRE(one == table);
+      REQUIRE(many == table);
+      if (isa == kernels::Isa::portable) {
+        std::vector<float> plain(table.size());
+        kernels::linear(plain.data(), x.data(), T, w, bias.data());
+        REQUIRE(plain == table);
+      }
+    }
+  }
+}
+
+TEST_CASE("a model with in_out linear weights computes the same logits as with out_in", "[kernels][fast][threads]") {
+  const Model m = random_model(48, 4, 2, 200, 90, 32, Activation::gelu_tanh, true, 31);
+  std::vector<std::vector<float>> storage;
+  const Model in_out = with_in_out_layout(m, storage);
+  std::vector<std::int32_t> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back((i * 37 + 5) % 90);
+  ThreadPool pool(2);
+  for (const auto isa : all_isas()) {
+    INFO(kernels::to_string(isa));
+    const std::vector<float> want = run_forward(m, ids, isa, nullptr);
+    const std::vector<float> got = run_forward(in_out, ids, isa, nullptr);
+    CHECK(relative_diff(got, want) < 1e-5);
+    // Its own results do not depend on the thread count.
+    CHECK(run_forward(in_out, ids, isa, &pool) == got);
+  }
+}
+
 TEST_CASE("fast softmax and activations match the portable ones", "[kernels][fast]") {
   std::mt19937 rng(3);
   const auto& ref = kernels::ops(kernels::Isa::portable);

@@ -41,18 +41,24 @@ class TempDir {
   std::string dir_;
 };
 
-// Every weight of a model in a fixed order, as values.
+// Every weight of a model in a fixed order, as values; matrices output by output
+// ([out][in]) whatever their layout.
 std::vector<float> all_weights(const Model& m) {
   std::vector<float> out;
   auto add = [&](std::span<const float> s) { out.insert(out.end(), s.begin(), s.end()); };
+  auto add_matrix = [&](const Matrix& t) {
+    for (int r = 0; r < t.rows; ++r)
+      for (int c = 0; c < t.cols; ++c) out.push_back(t.at(r, c));
+  };
   const Weights& w = m.weights;
   add(w.wte.data);
   add(w.wpe.data);
-  for (const auto& l : w.layers)
-    for (auto s :
-         {l.ln_1_weight, l.ln_1_bias, l.attn_weight.data, l.attn_bias, l.attn_proj_weight.data, l.attn_proj_bias,
-          l.ln_2_weight, l.ln_2_bias, l.fc_weight.data, l.fc_bias, l.mlp_proj_weight.data, l.mlp_proj_bias})
+  for (const auto& l : w.layers) {
+    for (auto s : {l.ln_1_weight, l.ln_1_bias, l.attn_bias, l.attn_proj_bias, l.ln_2_weight, l.ln_2_bias, l.fc_bias,
+                   l.mlp_proj_bias})
       add(s);
+    for (const Matrix* t : {&l.attn_weight, &l.attn_proj_weight, &l.fc_weight, &l.mlp_proj_weight}) add_matrix(*t);
+  }
   add(w.ln_f_weight);
   add(w.ln_f_bias);
   add(w.lm_head.data);
@@ -146,16 +152,28 @@ TEST_CASE("safetensors: aligned F32 weights are used in place, the rest go to th
   TempDir tmp;
   write_checkpoint(tmp.path("c"), tiny_gpt2_config(), tiny_gpt2_tensors());
   const Model m = load_model(tmp.path("c"));
-  // Only the Conv1D weights are transposed into the store: 2 layers x (4x12 + 4x4 + 4x12 + 12x4).
-  CHECK(m.store.size() == 2 * (48 + 16 + 48 + 48));
+  // Nothing is copied: the Conv1D weights run in the file's [in][out] layout.
+  CHECK(m.store.size() == 0);
+  CHECK(m.in_place_bytes == m.parameter_count() * 4);
   CHECK(m.file_bytes == fs::file_size(tmp.path("c/model.safetensors")));
+  for (const auto& l : m.weights.layers)
+    for (const Matrix* t : {&l.attn_weight, &l.attn_proj_weight, &l.fc_weight, &l.mlp_proj_weight})
+      CHECK(t->layout == Layout::in_out);
+  const auto bytes_of = [](std::span<const float> s) { return reinterpret_cast<const char*>(s.data()); };
+  const auto mapped_begin = bytes_of(m.weights.wte.data);  // in the mapping, as everything else
+  CHECK(std::abs(bytes_of(m.weights.layers[1].fc_weight.data) - mapped_begin) <
+        static_cast<std::ptrdiff_t>(m.file_bytes));
+  CHECK(m.weights.layers[0].attn_weight.rows == 12);  // outputs: 3 x n_embd
+  CHECK(m.weights.layers[0].attn_weight.cols == 4);
 
-  // A tensor the file misaligns (after a 2-byte one) is copied, with the same values.
+  // A tensor the file misaligns (after a 2-byte one) is copied, with the same values; a
+  // copied Conv1D weight is turned [out][in].
   auto ts = tiny_gpt2_tensors();
   ts.insert(ts.begin(), StTensor{"h.0.attn.masked_bias", "F16", {}, std::string("\x00\x3c", 2)});
   write_checkpoint(tmp.path("odd"), tiny_gpt2_config(), ts);
   const Model odd = load_model(tmp.path("odd"));
-  CHECK(odd.store.size() > m.store.size());
+  CHECK(odd.store.size() > 2 * (48 + 16 + 48 + 48));
+  CHECK(odd.weights.layers[0].fc_weight.layout == Layout::out_in);
   CHECK(all_weights(odd) == all_weights(m));
 }
 

@@ -31,27 +31,47 @@ struct Config {
   int head_dim() const { return n_embd / n_head; }
 };
 
-// A row-major matrix, a view of floats someone else owns (a Model's WeightStore, a
-// test's vector). Linear layers are stored [out][in] (the transpose of the file's Conv1D
-// [in][out]) so that each output is one contiguous dot product.
+// How a float32 matrix of `rows` outputs by `cols` inputs lies in memory.
+//   out_in  [rows][cols]: each output's weights contiguous, one dot product per output.
+//           What the loaders make from a weights JSON, and from anything they copy.
+//   in_out  [cols][rows]: each input's weights contiguous: the file's own layout for a
+//           Conv1D weight (GPT-2's linear layers) used in place from a memory-mapped
+//           safetensors file. Copying 340 MB to turn GPT-2 small's into out_in took most of
+//           a second; reading them where they lie takes none (docs/performance.md).
+enum class Layout { out_in, in_out };
+
+// A matrix, a view of floats someone else owns (a Model's WeightStore, a file mapping, a
+// test's vector). Linear layers have one row per output and one column per input, laid
+// out as `layout` says; tables (wte, wpe, lm_head) are always out_in, one row per token or
+// position.
 //
 // A linear layer's matrix may instead be stored reduced (weight_type.h): then `type` says
-// how, `packed` holds rows * row_bytes(type, cols) bytes, and `data` is empty. Only the
-// kernels (kernels::linear) read `packed`; everything else reads float32 `data`.
+// how, `packed` holds rows * row_bytes(type, cols) bytes, row by row (out_in), and `data`
+// is empty. Only the kernels (kernels::linear) read `packed`; everything else reads
+// float32 `data`.
 struct Matrix {
   int rows = 0;
   int cols = 0;
-  std::span<const float> data;  // rows * cols (empty when reduced)
+  std::span<const float> data;  // rows * cols (empty when reduced), as `layout` says
   WeightType type = WeightType::f32;
   std::span<const std::uint8_t> packed;  // rows * row_bytes(type, cols), when type != f32
+  Layout layout = Layout::out_in;
 
   Matrix() = default;
   Matrix(int r, int c, std::span<const float> values) : rows(r), cols(c), data(values) {}
   // A view of a temporary vector would dangle at the end of the statement: refuse it.
   Matrix(int, int, std::vector<float>&&) = delete;
 
+  // Row r: one output's weights. Only for out_in (an in_out row is not contiguous; see
+  // at()).
   std::span<const float> row(int r) const {
     return data.subspan(static_cast<std::size_t>(r) * static_cast<std::size_t>(cols), static_cast<std::size_t>(cols));
+  }
+  // The weight from input c to output r, in either layout.
+  float at(int r, int c) const {
+    const auto R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols);
+    return layout == Layout::out_in ? data[static_cast<std::size_t>(r) * C + static_cast<std::size_t>(c)]
+                                    : data[static_cast<std::size_t>(c) * R + static_cast<std::size_t>(r)];
   }
 };
 
@@ -60,6 +80,7 @@ using Vector = std::span<const float>;
 struct LayerWeights {
   Vector ln_1_weight, ln_1_bias;  // [D]
   Matrix attn_weight;             // [3D][D]: rows 0..D-1 make q, D..2D-1 k, 2D..3D-1 v
+                                  // (shapes of the four matrices as out_in: [out][in])
   Vector attn_bias;               // [3D]
   Matrix attn_proj_weight;        // [D][D]
   Vector attn_proj_bias;          // [D]

@@ -111,7 +111,8 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
   auto run = [&](int r0, int r1) {
     switch (w.type) {
       case WeightType::f32:
-        c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, r1);
+        if (w.layout == Layout::in_out) c.ops->linear_rows_in_out(out, rows, x, n_rows_x, w, bias, r0, r1);
+        else c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, r1);
         break;
       case WeightType::f16:
         c.ops->linear_rows_f16(out, rows, x, n_rows_x, w, bias, r0, r1);

@@ -45,6 +45,27 @@ static void linear_rows(float* out, int ldo, const float* x, int T, const Matrix
   }
 }
 
+// in_out ([in][out]): input by input, each adding its products to every output in
+// [r0, r1); per output that is the sum over the inputs in order (the compiler vectorises
+// across outputs, which does not reorder any one sum).
+static void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
+                               int r1) {
+  const auto R = static_cast<std::size_t>(w.rows), K = static_cast<std::size_t>(w.cols);
+  const float* W = w.data.data();
+  for (int t = 0; t < T; ++t) {
+    const float* xt = x + static_cast<std::size_t>(t) * K;
+    float* ot = out + static_cast<std::size_t>(t) * ldo;
+    for (int r = r0; r < r1; ++r) ot[r] = 0.0f;
+    for (std::size_t c = 0; c < K; ++c) {
+      const float xc = xt[c];
+      const float* wc = W + c * R;
+      for (int r = r0; r < r1; ++r) ot[r] += xc * wc[r];
+    }
+    if (bias)
+      for (int r = r0; r < r1; ++r) ot[r] += bias[r];
+  }
+}
+
 // f16: each row widened to float32 once, then as linear_rows.
 static void linear_rows_f16(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
                             int r1) {
@@ -102,6 +123,8 @@ void linear(float* out, const float* x, int n_rows_x, const Matrix& w, const flo
     QuantizedInput xq;
     quantize_input(xq, x, n_rows_x, w.cols);
     linear_rows_q8_0(out, w.rows, xq, n_rows_x, w, bias, 0, w.rows);
+  } else if (w.layout == Layout::in_out) {
+    linear_rows_in_out(out, w.rows, x, n_rows_x, w, bias, 0, w.rows);
   } else {
     linear_rows(out, w.rows, x, n_rows_x, w, bias, 0, w.rows);
   }
@@ -149,7 +172,8 @@ void activate(Activation a, float* x, int n) {
 }
 
 const Ops& portable_ops() {
-  static const Ops table{Isa::portable, linear_rows, linear_rows_f16, linear_rows_q8_0, softmax, activate, attend_head};
+  static const Ops table{Isa::portable,    linear_rows, linear_rows_in_out, linear_rows_f16,
+                         linear_rows_q8_0, softmax,     activate,           attend_head};
   return table;
 }
 

@@ -174,6 +174,170 @@ void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, co
   }
 }
 
+// a[0..8), or only the lanes set in `m` (Masked)
+template <bool Masked>
+TG_AVX2 inline __m256 load8(__m256i m, const float* a) {
+  if constexpr (Masked) return _mm256_maskload_ps(a, m);
+  else return _mm256_loadu_ps(a);
+}
+
+// ---- Linear layers laid out in_out ([in][out]: a Conv1D weight used in place) ----
+//
+// Each output is one chain of FMAs over the inputs in order, then + bias (the contract in
+// kernels.h), whether it is decoded alone or in a batch. Decoding streams the matrix front
+// to back, four input rows at a time, with the outputs themselves (a few thousand floats,
+// in L1) as the accumulators. A batch packs a panel of 24 outputs by up to 256 inputs into
+// a contiguous buffer (the file's rows are thousands of floats apart) and runs tiles of 4
+// inputs by 24 outputs over it; a tile's partial sums wait in `out` from one panel of
+// inputs to the next, which continues the same chains.
+
+constexpr int kPanelR = 24;   // outputs per panel: three 8-lane vectors
+constexpr int kPanelK = 256;  // inputs per panel: 256 x 24 floats = 24 KiB, stays in L1
+
+// Decoding: out[r] = bias[r] + x . w[:, r] for r in [r0, r1); row c of w starts at W + c * R.
+TG_AVX2 void gemv_in_out(float* out, const float* x, const float* W, std::size_t R, int K, const float* bias, int r0,
+                         int r1) {
+  const int n = r1 - r0;
+  const int full = n & ~7;
+  const __m256i tail = first_lanes(n - full);
+  float* o = out + r0;
+  const float* w = W + r0;
+  const __m256 z = _mm256_setzero_ps();
+  for (int i = 0; i < full; i += 8) _mm256_storeu_ps(o + i, z);
+  if (full < n) _mm256_maskstore_ps(o + full, tail, z);
+  int c = 0;
+  for (; c + 4 <= K; c += 4) {
+    const __m256 x0 = _mm256_set1_ps(x[c]), x1 = _mm256_set1_ps(x[c + 1]), x2 = _mm256_set1_ps(x[c + 2]),
+                 x3 = _mm256_set1_ps(x[c + 3]);
+    const float* w0 = w + static_cast<std::size_t>(c) * R;
+    const float* w1 = w0 + R;
+    const float* w2 = w1 + R;
+    const float* w3 = w2 + R;
+    int i = 0;
+    for (; i < full; i += 8) {
+      __m256 a = _mm256_loadu_ps(o + i);
+      a = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w0 + i), a);
+      a = _mm256_fmadd_ps(x1, _mm256_loadu_ps(w1 + i), a);
+      a = _mm256_fmadd_ps(x2, _mm256_loadu_ps(w2 + i), a);
+      a = _mm256_fmadd_ps(x3, _mm256_loadu_ps(w3 + i), a);
+      _mm256_storeu_ps(o + i, a);
+    }
+    if (i < n) {
+      __m256 a = _mm256_maskload_ps(o + i, tail);
+      a = _mm256_fmadd_ps(x0, _mm256_maskload_ps(w0 + i, tail), a);
+      a = _mm256_fmadd_ps(x1, _mm256_maskload_ps(w1 + i, tail), a);
+      a = _mm256_fmadd_ps(x2, _mm256_maskload_ps(w2 + i, tail), a);
+      a = _mm256_fmadd_ps(x3, _mm256_maskload_ps(w3 + i, tail), a);
+      _mm256_maskstore_ps(o + i, tail, a);
+    }
+  }
+  for (; c < K; ++c) {
+    const __m256 xc = _mm256_set1_ps(x[c]);
+    const float* wc = w + static_cast<std::size_t>(c) * R;
+    int i = 0;
+    for (; i < full; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(xc, _mm256_loadu_ps(wc + i), _mm256_loadu_ps(o + i)));
+    if (i < n)
+      _mm256_maskstore_ps(o + i, tail,
+                          _mm256_fmadd_ps(xc, _mm256_maskload_ps(wc + i, tail), _mm256_maskload_ps(o + i, tail)));
+  }
+  if (!bias) return;
+  const float* b = bias + r0;
+  int i = 0;
+  for (; i < full; i += 8) _mm256_storeu_ps(o + i, _mm256_add_ps(_mm256_loadu_ps(o + i), _mm256_loadu_ps(b + i)));
+  if (i < n)
+    _mm256_maskstore_ps(o + i, tail, _mm256_add_ps(_mm256_maskload_ps(o + i, tail), _mm256_maskload_ps(b + i, tail)));
+}
+
+// panel[c][0..24) = w[c][0..nr), zeros after, for c < kc; rows of w are R floats apart.
+TG_AVX2 void pack_panel(float* panel, const float* w, std::size_t R, int kc, int nr) {
+  for (int c = 0; c < kc; ++c) {
+    const float* src = w + static_cast<std::size_t>(c) * R;
+    float* dst = panel + c * kPanelR;
+    if (nr == kPanelR) {
+      _mm256_store_ps(dst, _mm256_loadu_ps(src));
+      _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + 8));
+      _mm256_store_ps(dst + 16, _mm256_loadu_ps(src + 16));
+    } else {
+      int i = 0;
+      for (; i < nr; ++i) dst[i] = src[i];
+      for (; i < kPanelR; ++i) dst[i] = 0.0f;
+    }
+  }
+}
+
+// MT inputs (rows of x, ldx apart) by the panel's nr <= 24 outputs, over its kc inputs:
+// the sums start at 0 (`first`) or continue from `out`; `bias`, on the last panel of
+// inputs, is added at the end. A full panel stores whole vectors; a ragged one only its
+// nr lanes (masked stores are slow on some CPUs, so only the edge pays for them).
+template <int MT, bool Full>
+TG_AVX2 void tile_in_out(float* out, int ldo, const float* x, std::size_t ldx, const float* panel, int kc, int nr,
+                         bool first, const float* bias) {
+  __m256i m[3];
+#pragma GCC unroll 3
+  for (int v = 0; v < 3; ++v) m[v] = first_lanes(std::clamp(nr - 8 * v, 0, 8));
+  __m256 acc[MT][3];
+#pragma GCC unroll 4
+  for (int t = 0; t < MT; ++t)
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v)
+      acc[t][v] = first ? _mm256_setzero_ps() : load8<!Full>(m[v], out + static_cast<std::size_t>(t) * ldo + 8 * v);
+  for (int c = 0; c < kc; ++c) {
+    const float* p = panel + c * kPanelR;
+    const __m256 w0 = _mm256_load_ps(p), w1 = _mm256_load_ps(p + 8), w2 = _mm256_load_ps(p + 16);
+#pragma GCC unroll 4
+    for (int t = 0; t < MT; ++t) {
+      const __m256 xv = _mm256_broadcast_ss(x + static_cast<std::size_t>(t) * ldx + c);
+      acc[t][0] = _mm256_fmadd_ps(xv, w0, acc[t][0]);
+      acc[t][1] = _mm256_fmadd_ps(xv, w1, acc[t][1]);
+      acc[t][2] = _mm256_fmadd_ps(xv, w2, acc[t][2]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < MT; ++t)
+#pragma GCC unroll 3
+    for (int v = 0; v < 3; ++v) {
+      __m256 s = acc[t][v];
+      if (bias) s = _mm256_add_ps(s, load8<!Full>(m[v], bias + 8 * v));
+      float* o = out + static_cast<std::size_t>(t) * ldo + 8 * v;
+      if (Full) _mm256_storeu_ps(o, s);
+      else _mm256_maskstore_ps(o, m[v], s);
+    }
+}
+
+using InOutTileFn = void (*)(float*, int, const float*, std::size_t, const float*, int, int, bool, const float*);
+
+// kInOutTiles[full][mt - 1] = tile_in_out<mt, full>
+const std::array<std::array<InOutTileFn, 4>, 2> kInOutTiles = {
+    {{&tile_in_out<1, false>, &tile_in_out<2, false>, &tile_in_out<3, false>, &tile_in_out<4, false>},
+     {&tile_in_out<1, true>, &tile_in_out<2, true>, &tile_in_out<3, true>, &tile_in_out<4, true>}}};
+
+void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0,
+                        int r1) {
+  const int K = w.cols;
+  const auto R = static_cast<std::size_t>(w.rows);
+  const float* W = w.data.data();
+  if (T == 1) {
+    gemv_in_out(out, x, W, R, K, bias, r0, r1);
+    return;
+  }
+  constexpr int MT = 4;
+  alignas(32) float panel[kPanelK * kPanelR];
+  for (int r = r0; r < r1; r += kPanelR) {
+    const int nr = std::min(kPanelR, r1 - r);
+    for (int c0 = 0; c0 < K; c0 += kPanelK) {
+      const int kc = std::min(kPanelK, K - c0);
+      pack_panel(panel, W + static_cast<std::size_t>(c0) * R + r, R, kc, nr);
+      const float* b = bias && c0 + kc == K ? bias + r : nullptr;
+      for (int t = 0; t < T; t += MT) {
+        const int mt = std::min(MT, T - t);
+        kInOutTiles[nr == kPanelR][static_cast<std::size_t>(mt - 1)](
+            out + static_cast<std::size_t>(t) * ldo + r, ldo, x + static_cast<std::size_t>(t) * K + c0,
+            static_cast<std::size_t>(K), panel, kc, nr, c0 == 0, b);
+      }
+    }
+  }
+}
+
 // ---- Element-wise steps ----
 
 TG_AVX2 void softmax(float* x, int n) {
@@ -248,12 +412,6 @@ void activate(Activation a, float* x, int n) {
 }
 
 // ---- Attention ----
-
-template <bool Masked>
-TG_AVX2 inline __m256 load8(__m256i m, const float* a) {
-  if constexpr (Masked) return _mm256_maskload_ps(a, m);
-  else return _mm256_loadu_ps(a);
-}
 
 // out[0..8) = sum_i p[i] * v[i * ld + 0..8), four keys in flight; Masked: only the
 // lanes set in `m` are read and written.
@@ -425,8 +583,14 @@ TG_AVX2 void transpose(float* dst, const float* src, std::size_t rows, std::size
 namespace tinygpt::kernels {
 
 const Ops* avx2_ops() {
-  static const Ops table{Isa::avx2,     avx2::linear_rows, avx2::linear_rows_f16, avx2::linear_rows_q8_0,
-                         avx2::softmax, avx2::activate,    avx2::attend_head};
+  static const Ops table{Isa::avx2,
+                         avx2::linear_rows,
+                         avx2::linear_rows_in_out,
+                         avx2::linear_rows_f16,
+                         avx2::linear_rows_q8_0,
+                         avx2::softmax,
+                         avx2::activate,
+                         avx2::attend_head};
   return &table;
 }
 
