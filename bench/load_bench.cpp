@@ -50,11 +50,13 @@ int main(int argc, char** argv) {
       whole.push_back(seconds([&] { const tinygpt::Model m = tinygpt::load_model(model); }));
       if (gpt2_files)
         tokenizer.push_back(seconds([&] {
-          const auto t = tinygpt::Tokenizer::from_gpt2_files((dir / "vocab.json").string(), (dir / "merges.txt").string());
+          const auto t =
+              tinygpt::Tokenizer::from_gpt2_files((dir / "vocab.json").string(), (dir / "merges.txt").string());
         }));
     }
     std::printf("load_model    %8.1f ms (median of %d; %.1f .. %.1f)\n", 1e3 * median(whole), reps,
-                1e3 * *std::min_element(whole.begin(), whole.end()), 1e3 * *std::max_element(whole.begin(), whole.end()));
+                1e3 * *std::min_element(whole.begin(), whole.end()),
+                1e3 * *std::max_element(whole.begin(), whole.end()));
     if (gpt2_files) {
       std::printf("  tokenizer   %8.1f ms (vocab.json + merges.txt alone)\n", 1e3 * median(tokenizer));
       std::printf("  the rest    %8.1f ms (config, header, weights: the difference of the medians)\n",

@@ -1,5 +1,6 @@
 #include "architecture.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -307,6 +308,22 @@ void for_each_tensor(const Model& m, const TensorVisitor& visit) {
   vec("ln_f.weight", w.ln_f_weight);
   vec("ln_f.bias", w.ln_f_bias);
   if (!c.tie_word_embeddings) table("lm_head.weight", w.lm_head);
+}
+
+void check_tensor_finite(std::span<const float> values, const std::string& name, const std::string& where) {
+  std::uint32_t non_finite = 0;  // all-ones exponent: inf or NaN; branch-free so that it vectorises
+  for (float v : values) non_finite |= (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
+  if (!non_finite) return;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      throw_model_error(where + ": tensor " + name + ": value " + std::to_string(i) + " is not finite (" +
+                        std::to_string(values[i]) + ")");
+}
+
+void check_weights_finite(const Model& m) {
+  for_each_tensor(m, [&](const std::string& name, const std::vector<std::int64_t>&, std::span<const float> values) {
+    check_tensor_finite(values, name, m.path);
+  });
 }
 
 nlohmann::ordered_json shortest_float_json(float value) {

@@ -61,6 +61,16 @@ using TensorVisitor =
     std::function<void(const std::string& name, const std::vector<std::int64_t>& shape, std::span<const float> values)>;
 void for_each_tensor(const Model& m, const TensorVisitor& visit);
 
+// Throws Error(model) "WHERE: tensor NAME: value I is not finite (nan)" for the first inf
+// or NaN among `values` (I counts in the file's layout).
+void check_tensor_finite(std::span<const float> values, const std::string& name, const std::string& where);
+
+// check_tensor_finite over every tensor of `m`, in for_each_tensor's order. Loaders check
+// what they copy; float32 used in place from a memory map is not read at load, so the
+// forward pass calls this when its activations stop being finite, to name a weight that
+// was inf or NaN in the file.
+void check_weights_finite(const Model& m);
+
 // Whether a tensor may be stored reduced (weight_type.h): the four matrices of a block and
 // lm_head.
 bool is_reducible(std::string_view name);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "architecture.h"
 #include "kernels.h"
 #include "thread_pool.h"
 #include "tinygpt/error.h"
@@ -77,6 +78,9 @@ void check_finite(const Model& model, const float* v, int rows, int width, int p
   std::uint32_t bad = 0;  // branch-free so that it vectorises: all-ones exponent is inf or NaN
   for (std::size_t i = 0; i < n; ++i) bad |= (std::bit_cast<std::uint32_t>(v[i]) & 0x7f800000u) == 0x7f800000u;
   if (!bad) return;
+  // A weight that is itself inf or NaN is the likelier cause when the model was
+  // memory-mapped (its float32 tensors are not read at load): name it if so.
+  check_weights_finite(model);
   std::size_t i = 0;
   while (std::isfinite(v[i])) ++i;
   const std::string what = layer < 0 ? "logits" : "activations after layer " + std::to_string(layer);

@@ -166,8 +166,11 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
   NamedTensors named;
   for (const auto& [name, t] : chosen) {
     const bool transpose = transposed(name, *t);
-    named.emplace(name, NamedTensor{t->shape, safetensors_values(*t, name, transpose, store, where), WeightType::f32,
-                                    {}, in_out(name, *t) ? Layout::in_out : Layout::out_in});
+    named.emplace(name, NamedTensor{t->shape,
+                                    safetensors_values(*t, name, transpose, store, where),
+                                    WeightType::f32,
+                                    {},
+                                    in_out(name, *t) ? Layout::in_out : Layout::out_in});
     // Copied into the store: the file's pages for it are not read again.
     if (safetensors_floats_to_store(*t, transpose) > 0) file->release_range(t->offset, t->bytes.size());
   }

@@ -68,16 +68,6 @@ void widen(const SafetensorsTensor& t, std::span<float> out) {
   }
 }
 
-void check_finite(std::span<const float> values, const std::string& name, const std::string& where) {
-  std::uint32_t non_finite = 0;  // all-ones exponent: inf or NaN; branch-free so that it vectorises
-  for (float v : values) non_finite |= (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
-  if (!non_finite) return;
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (!std::isfinite(values[i]))
-      throw_model_error(where + ": tensor " + name + ": value " + std::to_string(i) + " is not finite (" +
-                        std::to_string(values[i]) + ")");
-}
-
 // F32 data the mapping holds at a float's alignment can be read as floats where it is.
 bool aligned_f32(const SafetensorsTensor& t) {
   return t.dtype == "F32" && reinterpret_cast<std::uintptr_t>(t.bytes.data()) % alignof(float) == 0;
@@ -196,7 +186,7 @@ std::span<const float> safetensors_values(const SafetensorsTensor& t, const std:
   const std::span<float> dest = store.take(n);
   if (!transpose) {
     widen(t, dest);
-    check_finite(dest, name, where);
+    check_tensor_finite(dest, name, where);
     return dest;
   }
   // Aligned F32 is transposed straight from the mapping; anything else is widened first.
@@ -209,7 +199,7 @@ std::span<const float> safetensors_values(const SafetensorsTensor& t, const std:
     widen(t, widened);
     file_order = widened;
   }
-  check_finite(file_order, name, where);
+  check_tensor_finite(file_order, name, where);
   const auto in = static_cast<std::size_t>(t.shape.at(0)), out = static_cast<std::size_t>(t.shape.at(1));
   kernels::transpose(dest.data(), file_order.data(), in, out);
   return dest;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -829,6 +830,22 @@ TEST_CASE("errors: checkpoint with a non-finite F16 or BF16 value", "[errors]") 
     INFO(dtype);
     check_error(run_cli(generate(checkpoint(s, safetensors_file(ts)))), 1,
                 {"tensor h.0.attn.c_attn.weight: value 5 is not finite"});
+  }
+  // F32 is used in place from the mapping, not read at load: a NaN or inf there is found
+  // when the activations stop being finite, and named then, for every command that runs
+  // the model.
+  for (const auto& [name, bad] : {std::pair{std::string("h.0.attn.c_attn.weight"), std::nanf("")},
+                                  std::pair{std::string("h.1.mlp.c_proj.weight"), INFINITY}}) {
+    auto ts = tiny_gpt2_tensors();
+    for (auto& t : ts)
+      if (t.name == name) t.bytes.replace(4 * 7, 4, reinterpret_cast<const char*>(&bad), 4);
+    const std::string dir = checkpoint(s, safetensors_file(ts));
+    const std::string want = "tensor " + name + ": value 7 is not finite (" + (std::isnan(bad) ? "nan" : "inf") + ")";
+    INFO(name);
+    check_error(run_cli(generate(dir)), 1, {want});
+    write_text(s.path("text.txt"), "hello there\n");
+    check_error(run_cli("perplexity -m " + quote(dir) + " -f " + quote(s.path("text.txt"))), 1, {want});
+    check_error(run_cli("attention-dump -m " + quote(dir) + " ab"), 1, {want});
   }
 }
 

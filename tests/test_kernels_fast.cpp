@@ -305,6 +305,14 @@ TEST_CASE("fast softmax and activations match the portable ones", "[kernels][fas
         sum += b[static_cast<std::size_t>(i)];
       }
       REQUIRE(std::fabs(sum - 1.0) < 1e-6);
+      // A NaN anywhere (a NaN weight's attention score) makes every probability NaN, on
+      // every path, so that the forward pass's finiteness check sees it.
+      for (int at : {0, n / 2, n - 1}) {
+        std::vector<float> nan_in = random_vector(static_cast<std::size_t>(n), rng, 4.0f);
+        nan_in[static_cast<std::size_t>(at)] = std::nanf("");
+        ops.softmax(nan_in.data(), n);
+        for (const float p : nan_in) REQUIRE(std::isnan(p));
+      }
 
       for (const auto act : {Activation::gelu_tanh, Activation::gelu, Activation::relu}) {
         std::vector<float> x = random_vector(static_cast<std::size_t>(n), rng, 3.0f);

@@ -22,8 +22,11 @@ namespace {
 // e^x for x in about [-87, 88] (clamped outside: softmax and the gelu only ever need
 // that range). Range reduction x = n ln2 + r with |r| <= ln2/2, then the Taylor series
 // of e^r to r^7 (truncation error below 1e-8) and 2^n built in the exponent bits.
+// A NaN stays NaN, as std::exp's does: max and min return their second operand when
+// either is NaN, so x goes second (first, a NaN attention score became e^-87, a weight of
+// almost nothing, and a NaN weight in the model went unnoticed).
 TG_AVX2 inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   // ln 2 split in two so that n * ln2_hi is exact.
@@ -235,7 +238,8 @@ TG_AVX2 void gemv_in_out(float* out, const float* x, const float* W, std::size_t
     const __m256 xc = _mm256_set1_ps(x[c]);
     const float* wc = w + static_cast<std::size_t>(c) * R;
     int i = 0;
-    for (; i < full; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(xc, _mm256_loadu_ps(wc + i), _mm256_loadu_ps(o + i)));
+    for (; i < full; i += 8)
+      _mm256_storeu_ps(o + i, _mm256_fmadd_ps(xc, _mm256_loadu_ps(wc + i), _mm256_loadu_ps(o + i)));
     if (i < n)
       _mm256_maskstore_ps(o + i, tail,
                           _mm256_fmadd_ps(xc, _mm256_maskload_ps(wc + i, tail), _mm256_maskload_ps(o + i, tail)));
@@ -583,14 +587,9 @@ TG_AVX2 void transpose(float* dst, const float* src, std::size_t rows, std::size
 namespace tinygpt::kernels {
 
 const Ops* avx2_ops() {
-  static const Ops table{Isa::avx2,
-                         avx2::linear_rows,
-                         avx2::linear_rows_in_out,
-                         avx2::linear_rows_f16,
-                         avx2::linear_rows_q8_0,
-                         avx2::softmax,
-                         avx2::activate,
-                         avx2::attend_head};
+  static const Ops table{
+      Isa::avx2,     avx2::linear_rows, avx2::linear_rows_in_out, avx2::linear_rows_f16, avx2::linear_rows_q8_0,
+      avx2::softmax, avx2::activate,    avx2::attend_head};
   return &table;
 }
 
