@@ -543,6 +543,10 @@ TG_AVX2 void attend_head(float* out, const float* q, const float* keys, const fl
 
 }  // namespace
 
+void decode_in_out(float* out, const float* x, const Matrix& w, const float* bias, int r0, int r1) {
+  gemv_in_out(out, x, w.data.data(), static_cast<std::size_t>(w.rows), w.cols, bias, r0, r1);
+}
+
 // dst[c][r] = src[r][c] for a rows x cols matrix: 8x8 blocks transposed in registers,
 // walked in 64x64 tiles so that both sides stay in cache; the ragged edges one by one.
 TG_AVX2 void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols) {

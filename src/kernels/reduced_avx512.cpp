@@ -1,8 +1,9 @@
 // The AVX-512 kernel table: the AVX2 table with q8_0's products replaced by AVX-512 VNNI
-// ones. What it bought, CFG-M on one thread (docs/performance.md): q8_0 prefill 1,316 against
-// 1,175 tokens/s (1.12x); q8_0 decoding nothing (671 against 696, within the noise: both
-// read memory at about 22 GB/s). Decoding float32 and f16 is bound by memory too, so they
-// stay AVX2.
+// ones, and the in_out float32 batch product by in_out_avx512.cpp's. What the q8_0 ones
+// bought, CFG-M on one thread (docs/performance.md): q8_0 prefill 1,316 against 1,175
+// tokens/s (1.12x); q8_0 decoding nothing (671 against 696, within the noise: both read
+// memory at about 22 GB/s). Decoding float32 and f16 is bound by memory too, so they stay
+// AVX2.
 //
 // q8_0 per pair of blocks and row: 64 weights and 64 input bytes in one register each; w's
 // signs moved onto x with a masked subtraction (AVX-512 has no vpsignb for zmm); one vpdpbusd
@@ -160,6 +161,7 @@ const Ops* avx512_ops() {
   static const Ops table = [] {
     Ops t = *avx2_ops();
     t.isa = Isa::avx512;
+    t.linear_rows_in_out = avx512::linear_rows_in_out;
     t.linear_rows_q8_0 = avx512::linear_rows_q8_0;
     return t;
   }();
