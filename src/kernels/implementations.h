@@ -15,6 +15,8 @@ const Ops* avx2_ops();
 const Ops* avx512_ops();
 
 namespace avx512 {
+// linear_avx512.cpp: a batch in the AVX2 tiles' summation order, bit for bit.
+void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 // in_out_avx512.cpp: a batch through zmm tiles, the same sums as the AVX2 kernel bit for bit.
 void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,
@@ -22,6 +24,8 @@ void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const
 }  // namespace avx512
 
 namespace avx2 {
+// One input through an out_in matrix (Ops::linear_rows with T = 1).
+void decode_rows(float* out, const float* x, const Matrix& w, const float* bias, int r0, int r1);
 // One input through an in_out matrix (Ops::linear_rows_in_out with T = 1).
 void decode_in_out(float* out, const float* x, const Matrix& w, const float* bias, int r0, int r1);
 // dst[c][r] = src[r][c]; only when cpu_supports(Isa::avx2).

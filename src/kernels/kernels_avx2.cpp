@@ -543,6 +543,10 @@ TG_AVX2 void attend_head(float* out, const float* q, const float* keys, const fl
 
 }  // namespace
 
+void decode_rows(float* out, const float* x, const Matrix& w, const float* bias, int r0, int r1) {
+  gemv(out, x, w.data.data(), w.cols, bias, r0, r1);
+}
+
 void decode_in_out(float* out, const float* x, const Matrix& w, const float* bias, int r0, int r1) {
   gemv_in_out(out, x, w.data.data(), static_cast<std::size_t>(w.rows), w.cols, bias, r0, r1);
 }

@@ -161,6 +161,7 @@ const Ops* avx512_ops() {
   static const Ops table = [] {
     Ops t = *avx2_ops();
     t.isa = Isa::avx512;
+    t.linear_rows = avx512::linear_rows;
     t.linear_rows_in_out = avx512::linear_rows_in_out;
     t.linear_rows_q8_0 = avx512::linear_rows_q8_0;
     return t;
