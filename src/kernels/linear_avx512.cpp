@@ -142,10 +142,22 @@ void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, co
   std::vector<float> scratch(panel_floats + 16);  // + 16: room to start it on a cache line
   float* panel = scratch.data() + (16 - reinterpret_cast<std::uintptr_t>(scratch.data()) / 4 % 16) % 16;
   const float* W = w.data.data();
+  const int tiles = (T + kTileT - 1) / kTileT;
   for (int r = r0; r < r1; r += kRows) {
     const int nr = std::min(kRows, r1 - r);
     pack_pairs(panel, W + static_cast<std::size_t>(r) * static_cast<std::size_t>(K), K, nr);
-    for (int t = 0; t < T; t += kTileT) {
+    // The next panel's rows (one contiguous block) are fetched into L2 a slice per tile,
+    // while this panel computes: a prefill reads each weight once, from DRAM for a model
+    // larger than the cache, and the packing would otherwise wait for it.
+    const int next_rows = std::max(0, std::min(kRows, r1 - r - kRows));
+    const char* next =
+        reinterpret_cast<const char*>(W + static_cast<std::size_t>(r + kRows) * static_cast<std::size_t>(K));
+    const std::size_t next_lines = (static_cast<std::size_t>(next_rows) * static_cast<std::size_t>(K) * 4 + 63) / 64;
+    const std::size_t per_tile = (next_lines + static_cast<std::size_t>(tiles) - 1) / static_cast<std::size_t>(tiles);
+    for (int t = 0, i = 0; t < T; t += kTileT, ++i) {
+      const std::size_t first_line = static_cast<std::size_t>(i) * per_tile;
+      for (std::size_t l = first_line; l < std::min(next_lines, first_line + per_tile); ++l)
+        _mm_prefetch(next + 64 * l, _MM_HINT_T1);
       const int mt = std::min(kTileT, T - t);
       kTiles[static_cast<std::size_t>(mt - 1)](out + static_cast<std::size_t>(t) * ldo + r, ldo,
                                                x + static_cast<std::size_t>(t) * static_cast<std::size_t>(K), K, panel,
