@@ -61,7 +61,8 @@ struct Ops {
   // Rows [r0, r1) of a linear layer for a batch of T inputs:
   //   out[t * ldo + r] = bias[r] + x[t] . w[r]   (x rows are w.cols apart; bias may be null)
   // An output does not depend on r0, r1 (how rows are split among threads). With AVX2 a
-  // batch (T > 1) and a single input sum in different orders (see kernels_avx2.cpp).
+  // batch (T > 1) and a single input sum in different orders (see kernels_avx2.cpp); the
+  // AVX-512 batch product keeps the AVX2 order exactly (linear_avx512.cpp).
   void (*linear_rows)(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
   // The same for a float32 matrix laid out in_out (model.h: a Conv1D weight read in place
   // from a file). Each output is summed over the inputs in order, one product at a time

@@ -151,7 +151,9 @@ void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, co
     // larger than the cache, and the packing would otherwise wait for it.
     const int next_rows = std::max(0, std::min(kRows, r1 - r - kRows));
     const char* next =
-        reinterpret_cast<const char*>(W + static_cast<std::size_t>(r + kRows) * static_cast<std::size_t>(K));
+        next_rows > 0
+            ? reinterpret_cast<const char*>(W + static_cast<std::size_t>(r + kRows) * static_cast<std::size_t>(K))
+            : nullptr;  // no pointer past the matrix, even unused
     const std::size_t next_lines = (static_cast<std::size_t>(next_rows) * static_cast<std::size_t>(K) * 4 + 63) / 64;
     const std::size_t per_tile = (next_lines + static_cast<std::size_t>(tiles) - 1) / static_cast<std::size_t>(tiles);
     for (int t = 0, i = 0; t < T; t += kTileT, ++i) {
