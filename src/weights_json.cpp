@@ -468,6 +468,11 @@ void Loader::read_reduced_b64(const std::string& name, RawTensor& t) {
   const std::size_t at = scan_.offset();
   const std::string_view text = scan_.read_raw_string();
   claim(name, element_count(t.shape));
+  // Its rows are the matrix's: a shape of another rank has none (found by fuzz_loader: a
+  // one-dimensional shape was indexed past its end).
+  if (t.shape.size() != 2)
+    throw_model_error(where_ + ": tensor " + name + ": a " + to_string(t.type) +
+                      " tensor is a matrix, but its shape is " + shape_text(t.shape));
   const bool conv1d = is_conv1d(name);
   const auto rows = static_cast<std::uint64_t>(t.shape[conv1d ? 1 : 0]);
   const auto cols = static_cast<std::size_t>(t.shape[conv1d ? 0 : 1]);

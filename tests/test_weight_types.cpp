@@ -490,6 +490,12 @@ TEST_CASE("weights JSON version 2: what a reduced tensor may be, each refusal na
     refused(s, "a model runs in one weight type");
   }
   refused(replaced("\"dtype\": \"q8_0\"", "\"dtype\": \"q4_0\""), "dtype \"q4_0\" is not supported");
+  // A reduced tensor's rows are a matrix's: a shape of another rank is refused before any row
+  // is read (fuzz_loader found a one-dimensional shape read past its end).
+  refused(replaced("\"h.0.mlp.c_fc.weight\": {\"shape\": [13,7]", "\"h.0.mlp.c_fc.weight\": {\"shape\": [91]"),
+          "tensor h.0.mlp.c_fc.weight: a q8_0 tensor is a matrix, but its shape is [91]");
+  refused(replaced("\"h.0.mlp.c_fc.weight\": {\"shape\": [13,7]", "\"h.0.mlp.c_fc.weight\": {\"shape\": [13,7,1]"),
+          "shape [13,7,1] must have 1 or 2 dimensions");
   // A q8_0 value of -128 (0x80): the base64 of a block's first value byte, rewritten.
   {
     const std::size_t t = text.find("\"h.0.attn.c_proj.weight\"");
