@@ -155,11 +155,11 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
   std::uint64_t to_store = 0;
   // A Conv1D weight ([in][out]) in aligned F32 runs where it lies (Layout::in_out); one that
   // must be copied anyway (F16, BF16, unaligned) is turned [out][in] on the way.
-  auto in_out = [](const std::string& name, const SafetensorsTensor& t) {
-    return is_conv1d(name) && t.shape.size() == 2 && safetensors_f32_in_place(t);
+  auto conv1d = [](const std::string& name, const SafetensorsTensor& t) {
+    return is_conv1d(name) && t.shape.size() == 2;
   };
   auto transposed = [&](const std::string& name, const SafetensorsTensor& t) {
-    return is_conv1d(name) && t.shape.size() == 2 && !in_out(name, t);
+    return conv1d(name, t) && !safetensors_f32_in_place(t);
   };
   for (const auto& [name, t] : chosen) to_store += safetensors_floats_to_store(*t, transposed(name, *t));
   store.reserve(static_cast<std::size_t>(to_store));  // bounded by the file's size: the header was checked
@@ -170,7 +170,7 @@ Model load_hf_checkpoint(const HfCheckpointFiles& files, const LoadOptions& opti
                                     safetensors_values(*t, name, transpose, store, where),
                                     WeightType::f32,
                                     {},
-                                    in_out(name, *t) ? Layout::in_out : Layout::out_in});
+                                    conv1d(name, *t) && !transpose ? Layout::in_out : Layout::out_in});
     // Copied into the store: the file's pages for it are not read again.
     if (safetensors_floats_to_store(*t, transpose) > 0) file->release_range(t->offset, t->bytes.size());
   }
