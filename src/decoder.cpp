@@ -95,7 +95,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
                                const ForwardOptions& options) {
   const Config& c = model.config;
   const Weights& w = model.weights;
-  const kernels::Compute run{&kernels::ops(options.isa), options.pool};
+  const kernels::Compute run{&kernels::ops(options.isa), options.pool, &s.packed};
   const int T = static_cast<int>(tokens.size());
   const int D = c.n_embd, F = c.n_inner, V = c.vocab_size, hd = c.head_dim();
   const int pos0 = s.n_past;
@@ -127,7 +127,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
 
     // Attention sub-block: x += c_proj(attn(ln_1(x)))
     for (int t = 0; t < T; ++t)
-      kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_1_weight.data(), lw.ln_1_bias.data(), D,
+      run.ops->layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_1_weight.data(), lw.ln_1_bias.data(), D,
                           c.layer_norm_epsilon);
     kernels::linear(run, s.qkv.data(), s.xn.data(), T, lw.attn_weight, lw.attn_bias.data());
     for (int t = 0; t < T; ++t) {
@@ -144,7 +144,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
 
     // MLP sub-block: x += c_proj(act(c_fc(ln_2(x))))
     for (int t = 0; t < T; ++t)
-      kernels::layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
+      run.ops->layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
                           c.layer_norm_epsilon);
     kernels::linear(run, s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
     // Row by row: T x F can pass 2^31 (65536 positions of a 40000-wide MLP), n is an int.
@@ -159,7 +159,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
   const int first = options.all_logits ? 0 : T - 1;
   const int rows = T - first;
   for (int t = first; t < T; ++t)
-    kernels::layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(),
+    run.ops->layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(),
                         D, c.layer_norm_epsilon);
   grow(s.logits, static_cast<std::size_t>(rows) * V);
   kernels::linear(run, s.logits.data(), s.xn.data(), rows, w.output(), nullptr);

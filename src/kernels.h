@@ -78,11 +78,20 @@ struct Ops {
                           int r1);
   void (*linear_rows_q8_0)(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias,
                            int r0, int r1);
+  // What kernels::layer_norm above computes, over one row of n.
+  void (*layer_norm)(float* out, const float* x, const float* weight, const float* bias, int n, float eps);
   void (*softmax)(float* x, int n);
   void (*activate)(Activation a, float* x, int n);
   // One head, one query: what tinygpt::attend_head (attention.h) computes.
   void (*attend_head)(float* out, const float* q, const float* keys, const float* values, int kv_stride, int n_keys,
                       int head_dim, float scale, float* scores);
+  // Optional, null in a table without them: linear_rows for a batch (T > 1, float32,
+  // out_in) whose inputs were rearranged first by pack_batch. linear() below packs once per
+  // layer and shares the result among the threads that split the rows, instead of every
+  // thread's every chunk packing its own copy. The same bits as linear_rows.
+  void (*pack_batch)(std::vector<float>& packed, const float* x, int T, int K);
+  void (*linear_rows_packed)(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
+                             const float* bias, int r0, int r1);
 };
 
 // The table for `isa`; throws Error(usage) if the CPU cannot run it.
@@ -92,6 +101,9 @@ const Ops& ops(Isa isa);
 struct Compute {
   const Ops* ops = nullptr;
   ThreadPool* pool = nullptr;  // null: the calling thread alone
+  // Where linear() keeps a batch packed for ops->pack_batch, reused from call to call (null:
+  // a vector of each call's own, allocated and freed every time).
+  std::vector<float>* packed_batch = nullptr;
   int threads() const;
 };
 

@@ -24,11 +24,11 @@ std::vector<float> row(const Rows& m, int r, int n) {
   return {begin, begin + n};
 }
 
-Rows layer_norm_rows(const Rows& x, int T, int D, Vector weight, Vector bias, float eps) {
+Rows layer_norm_rows(const kernels::Compute& run, const Rows& x, int T, int D, Vector weight, Vector bias, float eps) {
   Rows out(x.size());
   for (int t = 0; t < T; ++t) {
     const auto at = static_cast<std::size_t>(t) * static_cast<std::size_t>(D);
-    kernels::layer_norm(out.data() + at, x.data() + at, weight.data(), bias.data(), D, eps);
+    run.ops->layer_norm(out.data() + at, x.data() + at, weight.data(), bias.data(), D, eps);
   }
   return out;
 }
@@ -59,7 +59,7 @@ std::vector<float> unembed(const kernels::Compute& run, const Model& model, cons
   const Config& c = model.config;
   const Weights& w = model.weights;
   std::vector<float> xn(x.size());
-  kernels::layer_norm(xn.data(), x.data(), w.ln_f_weight.data(), w.ln_f_bias.data(), c.n_embd, c.layer_norm_epsilon);
+  run.ops->layer_norm(xn.data(), x.data(), w.ln_f_weight.data(), w.ln_f_bias.data(), c.n_embd, c.layer_norm_epsilon);
   std::vector<float> logits(static_cast<std::size_t>(c.vocab_size));
   kernels::linear(run, logits.data(), xn.data(), 1, w.output(), nullptr);
   if (normed) *normed = std::move(xn);
@@ -149,7 +149,7 @@ Trace trace_prediction(const Model& model, std::string_view text, const TraceOpt
     L.input = row(x, P, D);
 
     // Attention: x += c_proj(attend(ln_1(x)))
-    const Rows ln1 = layer_norm_rows(x, T, D, lw.ln_1_weight, lw.ln_1_bias, c.layer_norm_epsilon);
+    const Rows ln1 = layer_norm_rows(run, x, T, D, lw.ln_1_weight, lw.ln_1_bias, c.layer_norm_epsilon);
     const Rows qkv = linear_rows(run, ln1, T, lw.attn_weight, lw.attn_bias);  // [T][3D]: q | k | v
     Rows att(x.size());
     for (int t = 0; t < T; ++t) {
@@ -183,7 +183,7 @@ Trace trace_prediction(const Model& model, std::string_view text, const TraceOpt
     L.residual_after_attn = row(x, P, D);
 
     // MLP: x += c_proj(act(c_fc(ln_2(x))))
-    const Rows ln2 = layer_norm_rows(x, T, D, lw.ln_2_weight, lw.ln_2_bias, c.layer_norm_epsilon);
+    const Rows ln2 = layer_norm_rows(run, x, T, D, lw.ln_2_weight, lw.ln_2_bias, c.layer_norm_epsilon);
     Rows hidden = linear_rows(run, ln2, T, lw.fc_weight, lw.fc_bias);
     run.ops->activate(c.activation, hidden.data(), T * c.n_inner);
     const Rows mlp_out = linear_rows(run, hidden, T, lw.mlp_proj_weight, lw.mlp_proj_bias);

@@ -34,6 +34,7 @@ struct State {
   std::vector<float> hidden;  // [T][F] MLP hidden
   std::vector<float> scores;  // [threads][capacity] attention weights of one head, per thread
   std::vector<float> logits;  // [T][V] or [V]
+  std::vector<float> packed;  // a batch as the kernels rearrange it (kernels::Ops::pack_batch)
 };
 
 // A state whose cache holds `capacity` positions (clamped to n_ctx); size it to the

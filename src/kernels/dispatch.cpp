@@ -108,10 +108,16 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
   // output depends on how they were split.
   QuantizedInput xq;
   if (w.type == WeightType::q8_0) quantize_input(xq, x, n_rows_x, w.cols);
+  // Likewise a float32 batch for a table that rearranges it (Ops::pack_batch).
+  std::vector<float> own;
+  std::vector<float>& packed = c.packed_batch ? *c.packed_batch : own;
+  const bool pack = w.type == WeightType::f32 && w.layout == Layout::out_in && n_rows_x > 1 && c.ops->pack_batch;
+  if (pack) c.ops->pack_batch(packed, x, n_rows_x, w.cols);
   auto run = [&](int r0, int r1) {
     switch (w.type) {
       case WeightType::f32:
         if (w.layout == Layout::in_out) c.ops->linear_rows_in_out(out, rows, x, n_rows_x, w, bias, r0, r1);
+        else if (pack) c.ops->linear_rows_packed(out, rows, packed, n_rows_x, w, bias, r0, r1);
         else c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, r1);
         break;
       case WeightType::f16:
@@ -127,7 +133,7 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
     return;
   }
   // Several chunks per thread so that a late or slow thread only delays one small chunk;
-  // multiples of 24 rows keep whole 8-row (decode) and 3-row (prefill) tiles together.
+  // multiples of 24 rows keep whole 8-row (decode) and 3- or 8-row (prefill) tiles together.
   constexpr int kGrain = 24;
   const int per_chunk = std::max(kGrain, (rows / (4 * threads) + kGrain - 1) / kGrain * kGrain);
   const int n_chunks = (rows + per_chunk - 1) / per_chunk;

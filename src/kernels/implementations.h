@@ -15,8 +15,12 @@ const Ops* avx2_ops();
 const Ops* avx512_ops();
 
 namespace avx512 {
-// linear_avx512.cpp: a batch in the AVX2 tiles' summation order, bit for bit.
+// linear_avx512.cpp: a batch in the AVX2 tiles' summation order, bit for bit (T = 1 goes to
+// avx2::decode_rows); linear_rows packs the batch itself, the other two are Ops' pair.
 void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
+void pack_batch(std::vector<float>& packed, const float* x, int T, int K);
+void linear_rows_packed(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
+                        const float* bias, int r0, int r1);
 // in_out_avx512.cpp: a batch through zmm tiles, the same sums as the AVX2 kernel bit for bit.
 void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,

@@ -172,8 +172,17 @@ void activate(Activation a, float* x, int n) {
 }
 
 const Ops& portable_ops() {
-  static const Ops table{Isa::portable,    linear_rows, linear_rows_in_out, linear_rows_f16,
-                         linear_rows_q8_0, softmax,     activate,           attend_head};
+  static const Ops table{.isa = Isa::portable,
+                         .linear_rows = linear_rows,
+                         .linear_rows_in_out = linear_rows_in_out,
+                         .linear_rows_f16 = linear_rows_f16,
+                         .linear_rows_q8_0 = linear_rows_q8_0,
+                         .layer_norm = layer_norm,
+                         .softmax = softmax,
+                         .activate = activate,
+                         .attend_head = attend_head,
+                         .pack_batch = nullptr,
+                         .linear_rows_packed = nullptr};
   return table;
 }
 
