@@ -181,6 +181,7 @@ const Ops& portable_ops() {
                          .softmax = softmax,
                          .activate = activate,
                          .attend_head = attend_head,
+                         .attend_head_pair = nullptr,
                          .pack_batch = nullptr,
                          .linear_rows_packed = nullptr};
   return table;

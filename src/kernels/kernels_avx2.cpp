@@ -656,6 +656,7 @@ const Ops* avx2_ops() {
                          .softmax = avx2::softmax,
                          .activate = avx2::activate,
                          .attend_head = avx2::attend_head,
+                         .attend_head_pair = nullptr,
                          .pack_batch = nullptr,
                          .linear_rows_packed = nullptr};
   return &table;

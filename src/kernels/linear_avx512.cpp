@@ -19,22 +19,13 @@
 
 #if defined(__x86_64__)
 
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's AVX-512 intrinsics pass an "undefined" register as the unused masked source, and
-// its flow analysis then reports it as (maybe) uninitialised (GCC bug 105593, fixed in 13).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
-#include <immintrin.h>
+#include "pairs_avx512.h"  // first: its pragmas cover <immintrin.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#define TG_AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
 
 namespace tinygpt::kernels::avx512 {
 namespace {
@@ -66,26 +57,6 @@ TG_AVX512 void pack_pairs(float* xp, const float* x, int T, int K) {
     }
 }
 
-// x[k..k+8) in both 256-bit halves (AVX-512 F's 64-bit broadcast: the 32-bit one needs DQ).
-TG_AVX512 inline __m512 both_halves(__m256 x) { return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(x))); }
-
-// AVX2's _mm256_hadd_ps in each 128-bit quarter: [a0+a1, a2+a3, b0+b1, b2+b3].
-TG_AVX512 inline __m512 pair_sums(__m512 a, __m512 b) {
-  return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
-}
-
-// Four registers, rows 0-3 of a tile, each [input 0's 8 lanes | input 1's 8 lanes], reduced
-// by the AVX2 tree ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)): hadd, hadd, then the two quarters of
-// each half added, as reduce4 does. first = rows 0-3 of input 0, second = of input 1.
-TG_AVX512 inline void reduce_rows4(__m512 a, __m512 b, __m512 c, __m512 d, __m128& first, __m128& second) {
-  __m512 q = pair_sums(pair_sums(a, b), pair_sums(c, d));  // quarter j: lanes 4j..4j+3 of a, b, c, d
-  q = _mm512_add_ps(q, _mm512_shuffle_f32x4(q, q, 0xB1));  // quarter 0: input 0's sums; quarter 2: input 1's
-  const __m128 lo = _mm512_castps512_ps128(q), hi = _mm512_extractf32x4_ps(q, 2);
-  const __m128 ab = _mm_unpacklo_ps(lo, hi), cd = _mm_unpackhi_ps(lo, hi);  // [a0 a1 b0 b1], [c0 c1 d0 d1]
-  first = _mm_shuffle_ps(ab, cd, 0x88);
-  second = _mm_shuffle_ps(ab, cd, 0xDD);
-}
-
 // Rows [4i, 4i + 4) of one input's tile row: + bias, stored; only those below nr.
 TG_AVX512 inline void store4(float* out, __m128 s, const float* bias, int i, int nr) {
   const int n = std::clamp(nr - 4 * i, 0, 4);
@@ -115,7 +86,7 @@ TG_AVX512 void tile(float* out, int ldo, const float* xp, int blocks, const floa
     for (int q = 0; q < NP; ++q) xv[q] = _mm512_load_ps(xp + q * pair_floats + 16 * b);
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r) {
-      const __m512 wv = both_halves(_mm256_loadu_ps(row[r] + 8 * b));
+      const __m512 wv = both_halves(row[r] + 8 * b);
 #pragma GCC unroll 4
       for (int q = 0; q < NP; ++q) acc[q][r] = _mm512_fmadd_ps(xv[q], wv, acc[q][r]);
     }
@@ -136,8 +107,8 @@ TG_AVX512 void tile(float* out, int ldo, const float* xp, int blocks, const floa
 #pragma GCC unroll 4
   for (int q = 0; q < NP; ++q) {
     __m128 lo0, lo1, hi0, hi1;  // rows 0-3 and 4-7, of inputs 2q and 2q + 1
-    reduce_rows4(acc[q][0], acc[q][1], acc[q][2], acc[q][3], lo0, lo1);
-    reduce_rows4(acc[q][4], acc[q][5], acc[q][6], acc[q][7], hi0, hi1);
+    reduce_pairs4(acc[q][0], acc[q][1], acc[q][2], acc[q][3], lo0, lo1);
+    reduce_pairs4(acc[q][4], acc[q][5], acc[q][6], acc[q][7], hi0, hi1);
     float* o = out + static_cast<std::size_t>(2 * q) * static_cast<std::size_t>(ldo);
     store4(o, lo0, bias, 0, nr);
     store4(o, hi0, bias, 1, nr);
