@@ -19,7 +19,6 @@
 
 #include <cstddef>
 
-
 namespace tinygpt::kernels::avx512 {
 namespace {
 
@@ -27,8 +26,8 @@ constexpr __mmask16 kSecond = 0xFF00;  // the second query's half of a register
 
 // Scores of keys [j, j + NK) for both queries (NK = 1, 4 or 8), the head NV blocks of 8.
 template <int NV, int NK>
-TG_AVX512 inline void score_keys(const __m512 (&qp)[NV], const float* keys, std::size_t ld, int j, __m128 sc,
-                                 float* s0, float* s1) {
+TG_AVX512 inline void score_keys(const __m512 (&qp)[NV], const float* keys, std::size_t ld, int j, __m128 sc, float* s0,
+                                 float* s1) {
   __m512 a[NK < 4 ? 4 : NK];
 #pragma GCC unroll 8
   for (int k = 0; k < (NK < 4 ? 4 : NK); ++k) a[k] = _mm512_setzero_ps();
