@@ -496,6 +496,45 @@ TEST_CASE("AVX-512 attention for a pair of queries gives two AVX2 attend_head ca
   }
 }
 
+TEST_CASE("AVX-512 softmax and gelu give the AVX2 kernels' bits", "[kernels][fast]") {
+  // Same arithmetic on 16 lanes (activation_avx512.cpp); the softmax's sum keeps AVX2's
+  // 8-lane order. Lengths around 8 and 16, long rows, values spread past exp's clamp.
+  if (!kernels::cpu_supports(kernels::Isa::avx512)) {
+    WARN("no AVX-512 on this CPU: nothing to compare");
+    return;
+  }
+  const auto& avx2 = kernels::ops(kernels::Isa::avx2);
+  const auto& avx512 = kernels::ops(kernels::Isa::avx512);
+  std::mt19937 rng(31);
+  for (int n : {1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 100, 1000, 3072}) {
+    for (const float spread : {0.5f, 8.0f, 200.0f}) {
+      INFO("n=" << n << " spread=" << spread);
+      const std::vector<float> x = random_vector(static_cast<std::size_t>(n), rng, spread);
+      std::vector<float> want = x, got = x;
+      want.push_back(-7.0f);
+      got.push_back(-7.0f);
+      avx2.softmax(want.data(), n);
+      avx512.softmax(got.data(), n);
+      REQUIRE(got == want);  // the sentinel past n too
+      for (const auto a : {Activation::gelu_tanh, Activation::gelu, Activation::relu}) {
+        std::vector<float> w2 = x, w5 = x;
+        w2.push_back(-7.0f);
+        w5.push_back(-7.0f);
+        avx2.activate(a, w2.data(), n);
+        avx512.activate(a, w5.data(), n);
+        REQUIRE(w5 == w2);
+      }
+    }
+  }
+  // A NaN stays NaN in both.
+  std::vector<float> v = {1.0f, std::nanf(""), 3.0f}, g = v;
+  avx512.softmax(v.data(), 3);
+  for (const float f : v) CHECK(std::isnan(f));
+  avx512.activate(Activation::gelu_tanh, g.data(), 3);
+  CHECK(std::isnan(g[1]));
+  CHECK(g[0] == Approx(0.8412).epsilon(1e-3));
+}
+
 TEST_CASE("every reference fixture through every kernel path and thread count", "[reference][fast][threads]") {
   const auto index = read_json(fixture("ref/index.json"));
   ThreadPool pool(3);

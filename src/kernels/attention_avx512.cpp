@@ -68,7 +68,6 @@ TG_AVX512 void attend_pair(float* out0, float* out1, const float* q0, const floa
   for (; j + 4 <= n; j += 4) score_keys<NV, 4>(qp, keys, ld, j, sc, s0, s1);
   for (; j <= n; ++j) score_keys<NV, 1>(qp, keys, ld, j, sc, s0, s1);
 
-  const auto softmax = avx2_ops()->softmax;
   softmax(s0, n);
   softmax(s1, n + 1);
 

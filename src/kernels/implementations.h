@@ -25,6 +25,9 @@ void linear_rows_packed(float* out, int ldo, const std::vector<float>& packed, i
 void attend_head_pair(float* out0, float* out1, const float* q0, const float* q1, const float* keys,
                       const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores0,
                       float* scores1);
+// activation_avx512.cpp: the AVX2 softmax and activations' bits on 16 lanes.
+void softmax(float* x, int n);
+void activate(Activation a, float* x, int n);
 // in_out_avx512.cpp: a batch through zmm tiles, the same sums as the AVX2 kernel bit for bit.
 void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,

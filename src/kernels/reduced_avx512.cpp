@@ -163,6 +163,8 @@ const Ops* avx512_ops() {
     t.isa = Isa::avx512;
     t.linear_rows = avx512::linear_rows;
     t.attend_head_pair = avx512::attend_head_pair;
+    t.softmax = avx512::softmax;
+    t.activate = avx512::activate;
     t.pack_batch = avx512::pack_batch;
     t.linear_rows_packed = avx512::linear_rows_packed;
     t.linear_rows_in_out = avx512::linear_rows_in_out;
