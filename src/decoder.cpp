@@ -90,7 +90,8 @@ void attention(const kernels::Compute& run, State& s, const float* qkv, const fl
 // fn(t) for every row t < T: on the pool's threads when there is enough work (rows x
 // width element operations) to pay for waking them. Row-wise steps (layer norm, the MLP's
 // activation) compute each row alone, so the split changes no result; left on the calling
-// thread they were the serial part of a prefill on two threads (about 6 % of CFG-S's).
+// thread they were the serial part of a prefill on two threads (together about 5 % of CFG-S's
+// one-thread prefill).
 template <class Fn>
 void for_rows(const kernels::Compute& run, int T, int width, Fn&& fn) {
   // A step costs about a nanosecond per element and waking the other threads some
