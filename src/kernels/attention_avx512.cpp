@@ -112,30 +112,20 @@ TG_AVX512 void attend_pair(float* out0, float* out1, const float* q0, const floa
 void attend_head_pair(float* out0, float* out1, const float* q0, const float* q1, const float* keys,
                       const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores0,
                       float* scores1) {
-  const auto ld = static_cast<std::size_t>(kv_stride);
-  switch (head_dim % 8 == 0 ? head_dim / 8 : 0) {
-    case 1:
-      return attend_pair<1>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 2:
-      return attend_pair<2>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 3:
-      return attend_pair<3>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 4:
-      return attend_pair<4>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 5:
-      return attend_pair<5>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 6:
-      return attend_pair<6>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 7:
-      return attend_pair<7>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    case 8:
-      return attend_pair<8>(out0, out1, q0, q1, keys, values, ld, n_keys, scale, scores0, scores1);
-    default: {  // a head that is not 8 to 64 lanes in whole blocks of 8: one query at a time
-      const auto one = avx2_ops()->attend_head;
-      one(out0, q0, keys, values, kv_stride, n_keys, head_dim, scale, scores0);
-      one(out1, q1, keys, values, kv_stride, n_keys + 1, head_dim, scale, scores1);
-    }
+  using PairFn = void (*)(float*, float*, const float*, const float*, const float*, const float*, std::size_t, int,
+                          float, float*, float*);
+  // kPair[head_dim / 8 - 1] = attend_pair<head_dim / 8>, heads of 8 to 64 lanes.
+  static constexpr PairFn kPair[] = {&attend_pair<1>, &attend_pair<2>, &attend_pair<3>, &attend_pair<4>,
+                                     &attend_pair<5>, &attend_pair<6>, &attend_pair<7>, &attend_pair<8>};
+  if (head_dim % 8 == 0 && head_dim >= 8 && head_dim <= 64) {
+    kPair[head_dim / 8 - 1](out0, out1, q0, q1, keys, values, static_cast<std::size_t>(kv_stride), n_keys, scale,
+                            scores0, scores1);
+    return;
   }
+  // Any other head: one query at a time.
+  const auto one = avx2_ops()->attend_head;
+  one(out0, q0, keys, values, kv_stride, n_keys, head_dim, scale, scores0);
+  one(out1, q1, keys, values, kv_stride, n_keys + 1, head_dim, scale, scores1);
 }
 
 }  // namespace tinygpt::kernels::avx512
