@@ -73,7 +73,7 @@ TG_AVX512 void softmax(float* x, int n) {
     const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), m));
     _mm512_storeu_ps(x + i, e);
     sum = _mm256_add_ps(sum, _mm512_castps512_ps256(e));
-    sum = _mm256_add_ps(sum, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1)));
+    sum = _mm256_add_ps(sum, upper_half(e));
   }
   if (i < n) {
     const int left = n - i;  // 1 .. 15: one or two 8-lane blocks, the last one ragged
@@ -81,7 +81,7 @@ TG_AVX512 void softmax(float* x, int n) {
     const __m512 e = _mm512_maskz_mov_ps(k, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), m)));
     _mm512_mask_storeu_ps(x + i, k, e);
     sum = _mm256_add_ps(sum, _mm512_castps512_ps256(e));
-    if (left > 8) sum = _mm256_add_ps(sum, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1)));
+    if (left > 8) sum = _mm256_add_ps(sum, upper_half(e));
   }
   const __m256 z = _mm256_setzero_ps();
   const __m512 inv = _mm512_set1_ps(1.0f / _mm_cvtss_f32(avx2::reduce4(sum, z, z, z)));

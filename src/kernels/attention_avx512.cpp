@@ -36,19 +36,22 @@ TG_AVX512 inline void score_keys(const __m512 (&qp)[NV], const float* keys, std:
 #pragma GCC unroll 8
     for (int k = 0; k < NK; ++k)
       a[k] = _mm512_fmadd_ps(qp[u], both_halves(keys + static_cast<std::size_t>(j + k) * ld + 8 * u), a[k]);
-#pragma GCC unroll 2
-  for (int g = 0; g < (NK < 4 ? 1 : NK / 4); ++g) {
-    __m128 first, second;
-    reduce_pairs4(a[4 * g], a[4 * g + 1], a[4 * g + 2], a[4 * g + 3], first, second);
-    first = _mm_mul_ps(first, sc);
-    second = _mm_mul_ps(second, sc);
-    if constexpr (NK == 1) {
-      s0[j] = _mm_cvtss_f32(first);
-      s1[j] = _mm_cvtss_f32(second);
-    } else {
-      _mm_storeu_ps(s0 + j + 4 * g, first);
-      _mm_storeu_ps(s1 + j + 4 * g, second);
-    }
+  if constexpr (NK == 8) {
+    const __m512 s = _mm512_mul_ps(reduce_pairs8(a), _mm512_broadcast_f32x4(sc));
+    _mm256_storeu_ps(s0 + j, _mm512_castps512_ps256(s));
+    _mm256_storeu_ps(s1 + j, upper_half(s));
+    return;
+  }
+  __m128 first, second;  // NK = 1 or 4: a's first four (zero past NK)
+  reduce_pairs4(a[0], a[1], a[2], a[3], first, second);
+  first = _mm_mul_ps(first, sc);
+  second = _mm_mul_ps(second, sc);
+  if constexpr (NK == 1) {
+    s0[j] = _mm_cvtss_f32(first);
+    s1[j] = _mm_cvtss_f32(second);
+  } else {
+    _mm_storeu_ps(s0 + j, first);
+    _mm_storeu_ps(s1 + j, second);
   }
 }
 
@@ -103,7 +106,7 @@ TG_AVX512 void attend_pair(float* out0, float* out1, const float* q0, const floa
   for (int u = 0; u < NV; ++u) {
     const __m512 sum = S == 2 ? _mm512_add_ps(acc[0][u], acc[S - 1][u]) : acc[0][u];
     _mm256_storeu_ps(out0 + 8 * u, _mm512_castps512_ps256(sum));
-    _mm256_storeu_ps(out1 + 8 * u, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sum), 1)));
+    _mm256_storeu_ps(out1 + 8 * u, upper_half(sum));
   }
 }
 

@@ -42,27 +42,34 @@ std::size_t aligned_start(const std::vector<float>& v) {
 // Pair q, block b of xp: [x_2q[8b..8b+8), x_2q+1[8b..8b+8)], zeros past K and for the
 // missing last input of an odd batch.
 TG_AVX512 void pack_pairs(float* xp, const float* x, int T, int K) {
-  const int blocks = (K + 7) / 8, pairs = (T + 1) / 2;
-  for (int q = 0; q < pairs; ++q)
-    for (int h = 0; h < 2; ++h) {
-      const int t = 2 * q + h;
-      const float* src = x + static_cast<std::size_t>(t < T ? t : 0) * static_cast<std::size_t>(K);
-      float* dst =
-          xp + static_cast<std::size_t>(q) * static_cast<std::size_t>(blocks) * 16 + 8 * static_cast<std::size_t>(h);
-      for (int b = 0; b < blocks; ++b) {
-        const int n = t < T ? std::min(8, K - 8 * b) : 0;
-        _mm256_storeu_ps(dst + 16 * static_cast<std::size_t>(b),
-                         _mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1u), src + 8 * b));
-      }
+  const int blocks = (K + 7) / 8, full = K / 8, pairs = (T + 1) / 2;
+  const auto uK = static_cast<std::size_t>(K);
+  for (int q = 0; q < pairs; ++q) {
+    const float* x0 = x + 2 * static_cast<std::size_t>(q) * uK;
+    const bool second = 2 * q + 1 < T;
+    const float* x1 = second ? x0 + uK : x0;  // read but zeroed when missing
+    const __mmask8 m1 = second ? 0xFF : 0;
+    float* dst = xp + static_cast<std::size_t>(q) * static_cast<std::size_t>(blocks) * 16;
+    // Whole blocks: both inputs' 8 floats in one aligned 64-byte store.
+    for (int b = 0; b < full; ++b) {
+      const __m512 lo = _mm512_castps256_ps512(_mm256_loadu_ps(x0 + 8 * b));
+      _mm512_store_ps(dst + 16 * b,
+                      _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(lo),
+                                                          _mm256_castps_pd(_mm256_maskz_loadu_ps(m1, x1 + 8 * b)), 1)));
     }
+    if (full < blocks) {  // the ragged block, zeros past K
+      const __mmask8 m = static_cast<__mmask8>((1u << (K - 8 * full)) - 1u);
+      _mm256_store_ps(dst + 16 * full, _mm256_maskz_loadu_ps(m, x0 + 8 * full));
+      _mm256_store_ps(dst + 16 * full + 8, _mm256_maskz_loadu_ps(static_cast<__mmask8>(m & m1), x1 + 8 * full));
+    }
+  }
 }
 
-// Rows [4i, 4i + 4) of one input's tile row: + bias, stored; only those below nr.
-TG_AVX512 inline void store4(float* out, __m128 s, const float* bias, int i, int nr) {
-  const int n = std::clamp(nr - 4 * i, 0, 4);
-  const __mmask8 m = static_cast<__mmask8>((1u << n) - 1u);
-  if (bias) s = _mm_add_ps(s, _mm_maskz_loadu_ps(m, bias + 4 * i));
-  _mm_mask_storeu_ps(out + 4 * i, m, s);
+// One input's row of a tile: the nr <= 8 sums s, + bias, stored.
+TG_AVX512 inline void store8(float* out, __m256 s, const float* bias, int nr) {
+  const __mmask8 m = static_cast<__mmask8>((1u << nr) - 1u);
+  if (bias) s = _mm256_add_ps(s, _mm256_maskz_loadu_ps(m, bias));
+  _mm256_mask_storeu_ps(out, m, s);
 }
 
 // NP packed pairs (inputs 0 .. 2 NP - 1 of xp, of which the first nt exist) by the nr <= 8
@@ -106,17 +113,10 @@ TG_AVX512 void tile(float* out, int ldo, const float* xp, int blocks, const floa
   static_assert(kRows == 8, "the reduction below is written for 8 rows per tile");
 #pragma GCC unroll 4
   for (int q = 0; q < NP; ++q) {
-    __m128 lo0, lo1, hi0, hi1;  // rows 0-3 and 4-7, of inputs 2q and 2q + 1
-    reduce_pairs4(acc[q][0], acc[q][1], acc[q][2], acc[q][3], lo0, lo1);
-    reduce_pairs4(acc[q][4], acc[q][5], acc[q][6], acc[q][7], hi0, hi1);
+    const __m512 s = reduce_pairs8(acc[q]);  // [input 2q's 8 rows | input 2q + 1's]
     float* o = out + static_cast<std::size_t>(2 * q) * static_cast<std::size_t>(ldo);
-    store4(o, lo0, bias, 0, nr);
-    store4(o, hi0, bias, 1, nr);
-    if (2 * q + 1 < nt) {
-      o += ldo;
-      store4(o, lo1, bias, 0, nr);
-      store4(o, hi1, bias, 1, nr);
-    }
+    store8(o, _mm512_castps512_ps256(s), bias, nr);
+    if (2 * q + 1 < nt) store8(o + ldo, upper_half(s), bias, nr);
   }
 }
 
