@@ -21,12 +21,14 @@ Perplexity evaluate(const Model& model, const std::vector<std::string>& examples
   Perplexity p;
   ForwardOptions all;
   all.all_logits = true;
+  State state;  // one for every window: restarted, remade only when a window needs more room
   for (const auto& text : examples) {
     std::vector<std::int32_t> ids = tok.encode_with_bos(text);
     if (tok.eos_id()) ids.push_back(*tok.eos_id());
     for (std::size_t s = 0; s + 1 < ids.size(); s += static_cast<std::size_t>(n_ctx)) {
       const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(n_ctx), ids.size() - 1 - s);
-      State state = make_state(model.config, static_cast<int>(n));
+      if (state.capacity < static_cast<int>(n)) state = make_state(model.config, static_cast<int>(n));
+      else restart(state);
       const auto logits = forward(model, state, std::span(ids).subspan(s, n), all);
       for (std::size_t t = 0; t < n; ++t) {
         // Cross-entropy over all vocab_size logits, as torch's cross_entropy sees them.

@@ -138,3 +138,30 @@ TEST_CASE("a later token never changes the logits of an earlier one (causal mask
     later_differs |= first[static_cast<std::size_t>(i)] != lb[static_cast<std::size_t>(i)];
   REQUIRE(later_differs);
 }
+
+TEST_CASE("a restarted state gives a fresh state's logits, bit for bit", "[reference][restart]") {
+  const Model model = load_model(fixture("ref/gelu_3layer_4head.model.json"));
+  ForwardOptions all;
+  all.all_logits = true;
+  // A long first sequence (the cache holds 7 positions of it), then a shorter, different one
+  // in the same state: nothing of the first may leak into the second.
+  const std::vector<std::int32_t> first = {9, 8, 7, 6, 5, 4, 3}, second = {1, 2, 3, 4};
+  State fresh = make_state(model.config, 7);
+  const auto expected_span = forward(model, fresh, second, all);
+  const std::vector<float> expected(expected_span.begin(), expected_span.end());
+
+  State reused = make_state(model.config, 7);
+  forward(model, reused, first, all);
+  REQUIRE(reused.n_past == 7);
+  restart(reused);
+  REQUIRE(reused.n_past == 0);
+  const auto got = forward(model, reused, second, all);
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) REQUIRE(got[i] == expected[i]);
+  // And decoding on from there matches the fresh state's next step.
+  const std::int32_t next[1] = {5};
+  const auto a = forward(model, fresh, next);
+  const std::vector<float> fresh_next(a.begin(), a.end());
+  const auto b = forward(model, reused, next);
+  for (std::size_t i = 0; i < fresh_next.size(); ++i) REQUIRE(b[i] == fresh_next[i]);
+}

@@ -42,6 +42,12 @@ struct State {
 // prompt plus the tokens to generate, so a huge n_ctx does not allocate a huge cache.
 State make_state(const Config& config, int capacity);
 
+// Starts a new sequence in `state`, keeping its cache and buffers: the next prompt of a
+// session, the next perplexity window, the next repetition of a benchmark. Nothing at or past
+// n_past is ever read, so the cache needs no clearing; and the buffers, already grown and
+// touched, cost no allocation, zero-filling or page faults in the next prefill.
+inline void restart(State& state) { state.n_past = 0; }
+
 struct ForwardOptions {
   bool all_logits = false;                      // logits for every token, else only the last
   const AttentionObserver* observer = nullptr;  // called per layer, head and query; null costs nothing

@@ -85,10 +85,14 @@ struct Run {
   std::vector<std::int32_t> ids;  // the greedy continuation
 };
 
-Run run_once(const Model& model, const std::vector<std::int32_t>& prompt, int n_decode, const ForwardOptions& fo) {
+// One prompt and its continuation in `state`, restarted: its buffers were grown by the
+// warm-up, so the timed prefill is the arithmetic alone, as in a session's later prompts (and
+// as llama.cpp's llama-bench, which keeps its context across repetitions).
+Run run_once(const Model& model, State& state, const std::vector<std::int32_t>& prompt, int n_decode,
+             const ForwardOptions& fo) {
   using clock = std::chrono::steady_clock;
   const std::int32_t n_valid = model.tokenizer.size();
-  State state = make_state(model.config, static_cast<int>(prompt.size()) + n_decode);
+  restart(state);
   Run r;
   const double c0 = cpu_seconds();
   const auto t0 = clock::now();
@@ -132,11 +136,12 @@ void run(const BenchOptions& o) {
   fo.pool = &pool;
   fo.isa = isa;
 
-  run_once(model, prompt, std::min(o.decode_tokens, 8), fo);  // warm-up: caches, pages, the pool's threads
+  State state = make_state(c, o.prompt_tokens + o.decode_tokens);
+  run_once(model, state, prompt, std::min(o.decode_tokens, 8), fo);  // warm-up: caches, pages, the pool's threads
   std::vector<double> prefill, decode, cpu_share, prefill_cpu_share;
   std::vector<std::int32_t> ids;
   for (int r = 0; r < o.reps; ++r) {
-    const Run x = run_once(model, prompt, o.decode_tokens, fo);
+    const Run x = run_once(model, state, prompt, o.decode_tokens, fo);
     prefill.push_back(o.prompt_tokens / x.prefill_s);
     if (o.decode_tokens > 0) decode.push_back(o.decode_tokens / x.decode_s);
     cpu_share.push_back(x.decode_s > 0 ? x.decode_cpu_s / x.decode_s : 0.0);
