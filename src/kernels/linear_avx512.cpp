@@ -129,7 +129,10 @@ const std::array<TileFn, kPairs> kTiles = {&tile<1>, &tile<2>, &tile<3>};
 
 void pack_batch(std::vector<float>& packed, const float* x, int T, int K) {
   const int blocks = (K + 7) / 8, pairs = (T + 1) / 2;
-  packed.resize(static_cast<std::size_t>(pairs) * static_cast<std::size_t>(blocks) * 16 + kPackAlign);
+  // Grown, never shrunk: a layer packs batches of D and of 4 D inputs in turn, and resizing
+  // back up would zero-fill the difference every time (a memset of the whole MLP batch).
+  const std::size_t size = static_cast<std::size_t>(pairs) * static_cast<std::size_t>(blocks) * 16 + kPackAlign;
+  if (packed.size() < size) packed.resize(size);
   pack_pairs(packed.data() + aligned_start(packed), x, T, K);
 }
 
