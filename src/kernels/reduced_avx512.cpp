@@ -115,6 +115,7 @@ TG_AVX512 void q8_gemv(float* out, const QuantizedInput& x, const std::uint8_t* 
   const float* xs = x.scales.data();
   const std::int8_t* xq = x.values.data();
   const int pairs = nb / 2;
+  const std::size_t size = static_cast<std::size_t>(r1) * per_row;  // bytes up to this call's last row
   for (int r = r0; r < r1; r += 4) {
     const int nr = std::min(4, r1 - r);
     __m256 sums[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -124,6 +125,7 @@ TG_AVX512 void q8_gemv(float* out, const QuantizedInput& x, const std::uint8_t* 
       for (int p = 0; p < pairs; ++p) {
         const int b = 2 * p;
         const std::uint8_t* block = row + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        avx2::prefetch_ahead(W, static_cast<std::size_t>(block - W), size);  // a pair of blocks is 68 bytes
         const __m512i wv =
             _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2), 0xffffffff00000000ULL, block + 4);
         const __m512 scale = _mm512_mask_mov_ps(_mm512_set1_ps(scale_of(block) * xs[b]), 0xff00,
