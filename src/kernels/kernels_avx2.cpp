@@ -48,8 +48,9 @@ TG_AVX2 inline __m256 exp8(__m256 x) {
 //
 // Decoding (one input) is bound by reading the weights: each row is walked front to back
 // with four accumulators, one sequential stream, which is what the hardware prefetcher
-// serves fastest from DRAM, with a software prefetch 4 KiB ahead on top (prefetch_ahead). A batch (prefill) is bound by
-// the FMAs: a tile of 4 inputs by 3 rows keeps twelve accumulators, and each loaded weight vector feeds four inputs.
+// serves fastest from DRAM, with a software prefetch 4 KiB ahead on top (prefetch_ahead).
+// A batch (prefill) is bound by the FMAs: a tile of 4 inputs by 3 rows keeps twelve
+// accumulators, and each loaded weight vector feeds four inputs.
 // The two sum a row in different orders, so a token's logits from a batched prefill and
 // from one-token decoding agree to rounding (about 1e-6), not bit for bit. Neither
 // depends on how the rows are split among threads.
