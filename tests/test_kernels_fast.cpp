@@ -156,10 +156,12 @@ TEST_CASE("the AVX-512 linear layer sums as the AVX2 one, bit for bit", "[kernel
   const auto& avx2 = kernels::ops(kernels::Isa::avx2);
   const auto& avx512 = kernels::ops(kernels::Isa::avx512);
   for (int K : {1, 5, 8, 9, 16, 23, 64, 100, 769}) {
-    for (int R : {1, 2, 7, 8, 9, 11, 12, 13, 24, 25, 50}) {
-      // Inputs go in pairs, three pairs to a tile, the pairs spread evenly over the tiles:
-      // odd counts, one short tile, several (13 = 7 pairs: 3 + 2 + 2), many (128).
-      for (int T : {1, 2, 3, 4, 5, 6, 7, 9, 13, 14, 16, 33, 128}) {
+    // Rows go six to a tile: every remainder (R mod 6 = 0 .. 5), one tile, several.
+    for (int R : {1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 24, 25, 50}) {
+      // Inputs go in pairs, at most four pairs to a tile, the pairs spread evenly over the
+      // tiles: odd counts, one short tile, several (13 = 7 pairs: 4 + 3; 15 = 4 + 4; 33 =
+      // 17 pairs: 4 + 4 + 3 + 3 + 3), many (128).
+      for (int T : {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16, 33, 128}) {
         INFO("K=" << K << " rows=" << R << " T=" << T);
         const std::vector<float> w_values = random_vector(static_cast<std::size_t>(R) * K, rng);
         const Matrix w{R, K, w_values};

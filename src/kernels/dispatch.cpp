@@ -133,7 +133,7 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
     return;
   }
   // Several chunks per thread so that a late or slow thread only delays one small chunk;
-  // multiples of 24 rows keep whole 8-row (decode) and 3- or 8-row (prefill) tiles together.
+  // multiples of 24 rows keep whole 8-row (decode) and 6-row (prefill) tiles together.
   constexpr int kGrain = 24;
   const int per_chunk = std::max(kGrain, (rows / (4 * threads) + kGrain - 1) / kGrain * kGrain);
   const int n_chunks = (rows + per_chunk - 1) / per_chunk;
