@@ -99,6 +99,11 @@ struct Ops {
   void (*pack_batch)(std::vector<float>& packed, const float* x, int T, int K);
   void (*linear_rows_packed)(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
                              const float* bias, int r0, int r1);
+  // Optional, null in a table without it: linear_rows_f16 for a batch packed by pack_batch
+  // (T > 1): the rows widened to float32 a block at a time, then linear_rows_packed's tiles.
+  // The same bits as linear_rows_f16 of the AVX2 table (which widens the rows too).
+  void (*linear_rows_f16_packed)(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
+                                 const float* bias, int r0, int r1);
 };
 
 // The table for `isa`; throws Error(usage) if the CPU cannot run it.

@@ -240,6 +240,52 @@ TEST_CASE("f16 and q8_0 kernels match their definition on odd shapes, on every I
   }
 }
 
+TEST_CASE("the AVX-512 f16 batch product sums as the AVX2 one, bit for bit, packed once and split",
+          "[weight_types][kernels]") {
+  // Both widen the rows and run their float32 tiles, which give the same bits; the AVX-512
+  // one through the batch packed once, as the threaded layer (kernels::linear) uses it.
+  if (!kernels::cpu_supports(kernels::Isa::avx512)) {
+    WARN("no AVX-512 on this CPU: nothing to compare");
+    return;
+  }
+  const auto& avx2 = kernels::ops(kernels::Isa::avx2);
+  const auto& avx512 = kernels::ops(kernels::Isa::avx512);
+  REQUIRE(avx512.linear_rows_f16_packed != nullptr);
+  REQUIRE(avx2.linear_rows_f16_packed == nullptr);
+  std::mt19937 rng(23);
+  // K: under one 16-half widening step, ragged, a ragged 8-block; R: under and over the
+  // 48-row widening block, every 6-row tile remainder; T: one short tile, several.
+  for (int K : {1, 7, 15, 16, 17, 64, 100, 257}) {
+    for (int R : {1, 5, 6, 13, 47, 48, 49, 100}) {
+      for (int T : {2, 3, 9, 17, 40}) {
+        INFO("K=" << K << " rows=" << R << " T=" << T);
+        const Reduced w = make_reduced(WeightType::f16, R, K, rng);
+        const std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+        const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+        const int ldo = R + 2;  // sentinels on each side
+        for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+          std::vector<float> want(static_cast<std::size_t>(T) * ldo, -7.0f), got(want.size(), -7.0f);
+          avx2.linear_rows_f16(want.data() + 1, ldo, x.data(), T, w.matrix, b, 0, R);
+          std::vector<float> packed;
+          avx512.pack_batch(packed, x.data(), T, K);
+          const int cut = std::min(R, 13);
+          avx512.linear_rows_f16_packed(got.data() + 1, ldo, packed, T, w.matrix, b, cut, R);
+          avx512.linear_rows_f16_packed(got.data() + 1, ldo, packed, T, w.matrix, b, 0, cut);
+          REQUIRE(got == want);
+          // And against the definition, so that the two cannot agree on a wrong answer.
+          const std::vector<double> def = definition(w, x, T, b ? bias : std::vector<float>{});
+          for (int t = 0; t < T; ++t)
+            for (int r = 0; r < R; ++r) {
+              const double d = def[static_cast<std::size_t>(t * R + r)];
+              REQUIRE(std::fabs(got[static_cast<std::size_t>(t * ldo + r + 1)] - d) <=
+                      2e-6 * (K + 1) + 1e-6 * std::fabs(d));
+            }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a reduced model: every ISA and thread count agree, threads bit for bit", "[weight_types][threads]") {
   for (const WeightType type : {WeightType::f16, WeightType::q8_0}) {
     for (const bool tied : {true, false}) {

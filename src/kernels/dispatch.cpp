@@ -111,7 +111,8 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
   // Likewise a float32 batch for a table that rearranges it (Ops::pack_batch).
   std::vector<float> own;
   std::vector<float>& packed = c.packed_batch ? *c.packed_batch : own;
-  const bool pack = w.type == WeightType::f32 && w.layout == Layout::out_in && n_rows_x > 1 && c.ops->pack_batch;
+  const bool pack = n_rows_x > 1 && ((w.type == WeightType::f32 && w.layout == Layout::out_in && c.ops->pack_batch) ||
+                                     (w.type == WeightType::f16 && c.ops->linear_rows_f16_packed));
   if (pack) c.ops->pack_batch(packed, x, n_rows_x, w.cols);
   auto run = [&](int r0, int r1) {
     switch (w.type) {
@@ -121,7 +122,8 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
         else c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, r1);
         break;
       case WeightType::f16:
-        c.ops->linear_rows_f16(out, rows, x, n_rows_x, w, bias, r0, r1);
+        if (pack) c.ops->linear_rows_f16_packed(out, rows, packed, n_rows_x, w, bias, r0, r1);
+        else c.ops->linear_rows_f16(out, rows, x, n_rows_x, w, bias, r0, r1);
         break;
       case WeightType::q8_0:
         c.ops->linear_rows_q8_0(out, rows, xq, n_rows_x, w, bias, r0, r1);

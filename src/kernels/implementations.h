@@ -21,6 +21,10 @@ void linear_rows(float* out, int ldo, const float* x, int T, const Matrix& w, co
 void pack_batch(std::vector<float>& packed, const float* x, int T, int K);
 void linear_rows_packed(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
                         const float* bias, int r0, int r1);
+// The same tiles for f16 rows, widened to float32 a block of rows at a time (Ops'
+// linear_rows_f16_packed).
+void linear_rows_f16_packed(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
+                            const float* bias, int r0, int r1);
 // attention_avx512.cpp: Ops::attend_head_pair, the AVX2 attend_head's bits for two queries.
 void attend_head_pair(float* out0, float* out1, const float* q0, const float* q1, const float* keys,
                       const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores0,

@@ -183,7 +183,8 @@ const Ops& portable_ops() {
                          .attend_head = attend_head,
                          .attend_head_pair = nullptr,
                          .pack_batch = nullptr,
-                         .linear_rows_packed = nullptr};
+                         .linear_rows_packed = nullptr,
+                         .linear_rows_f16_packed = nullptr};
   return table;
 }
 

@@ -666,7 +666,8 @@ const Ops* avx2_ops() {
                          .attend_head = avx2::attend_head,
                          .attend_head_pair = nullptr,
                          .pack_batch = nullptr,
-                         .linear_rows_packed = nullptr};
+                         .linear_rows_packed = nullptr,
+                         .linear_rows_f16_packed = nullptr};
   return &table;
 }
 

@@ -169,6 +169,7 @@ const Ops* avx512_ops() {
     t.activate = avx512::activate;
     t.pack_batch = avx512::pack_batch;
     t.linear_rows_packed = avx512::linear_rows_packed;
+    t.linear_rows_f16_packed = avx512::linear_rows_f16_packed;
     t.linear_rows_in_out = avx512::linear_rows_in_out;
     t.linear_rows_q8_0 = avx512::linear_rows_q8_0;
     return t;
