@@ -286,6 +286,50 @@ TEST_CASE("the AVX-512 f16 batch product sums as the AVX2 one, bit for bit, pack
   }
 }
 
+TEST_CASE("the AVX-512 q8_0 batch gives each input what decoding it alone gives, bit for bit",
+          "[weight_types][kernels]") {
+  // The batch tile and the decoding kernel compute the same integers in two ways and then
+  // the same float operations in the same order (reduced_avx512.cpp).
+  if (!kernels::cpu_supports(kernels::Isa::avx512)) {
+    WARN("no AVX-512 on this CPU: nothing to compare");
+    return;
+  }
+  const auto& avx512 = kernels::ops(kernels::Isa::avx512);
+  std::mt19937 rng(29);
+  // K: one block, a ragged one, odd and even block counts; R: every remainder of 4-row
+  // groups; T: every remainder of 4-input tiles, one tile, several.
+  for (int K : {1, 31, 32, 33, 64, 96, 100, 257}) {
+    for (int R : {1, 3, 4, 5, 13}) {
+      for (int T : {2, 3, 4, 5, 9, 14}) {
+        INFO("K=" << K << " rows=" << R << " T=" << T);
+        const Reduced w = make_reduced(WeightType::q8_0, R, K, rng);
+        std::vector<float> x = random_vector(static_cast<std::size_t>(T) * K, rng);
+        if (K > 3) x[3] = 40.0f;  // a block whose largest value quantises to +-127 exactly, and its negative
+        if (static_cast<std::size_t>(K) + 3 < x.size()) x[static_cast<std::size_t>(K) + 3] = -40.0f;
+        const std::vector<float> bias = random_vector(static_cast<std::size_t>(R), rng);
+        kernels::QuantizedInput xq;
+        kernels::quantize_input(xq, x.data(), T, K);
+        const int ldo = R + 2;
+        std::vector<float> batch(static_cast<std::size_t>(T) * ldo, -7.0f);
+        avx512.linear_rows_q8_0(batch.data() + 1, ldo, xq, T, w.matrix, bias.data(), 0, R);
+        const std::vector<double> def = definition(w, x, T, bias);
+        for (int t = 0; t < T; ++t) {
+          kernels::QuantizedInput one;
+          kernels::quantize_input(one, x.data() + static_cast<std::size_t>(t) * K, 1, K);
+          std::vector<float> alone(static_cast<std::size_t>(R) + 2, -7.0f);
+          avx512.linear_rows_q8_0(alone.data() + 1, ldo, one, 1, w.matrix, bias.data(), 0, R);
+          const auto row = batch.begin() + static_cast<std::ptrdiff_t>(t) * ldo;
+          REQUIRE(std::vector<float>(row, row + ldo) == alone);
+          for (int r = 0; r < R; ++r) {
+            const double d = def[static_cast<std::size_t>(t * R + r)];
+            REQUIRE(std::fabs(alone[static_cast<std::size_t>(r) + 1] - d) <= 2e-6 * (K + 1) + 1e-6 * std::fabs(d));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a reduced model: every ISA and thread count agree, threads bit for bit", "[weight_types][threads]") {
   for (const WeightType type : {WeightType::f16, WeightType::q8_0}) {
     for (const bool tied : {true, false}) {

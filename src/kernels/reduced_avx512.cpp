@@ -1,15 +1,17 @@
 // The AVX-512 kernel table: the AVX2 table with q8_0's products replaced by AVX-512 VNNI
-// ones, and the in_out float32 batch product by in_out_avx512.cpp's. What the q8_0 ones
-// bought, CFG-M on one thread (docs/performance.md): q8_0 prefill 1,316 against 1,175
-// tokens/s (1.12x); q8_0 decoding nothing (671 against 696, within the noise: both read
-// memory at about 22 GB/s). Decoding float32 and f16 is bound by memory too, so they stay
-// AVX2.
+// ones, the float32 batch products by linear_avx512.cpp's and in_out_avx512.cpp's tiles (f16
+// batches through the former, widened), attention and activations by theirs. What the q8_0
+// ones bought, CFG-M on one thread (docs/performance.md): q8_0 prefill 1,316 against 1,175
+// tokens/s (1.12x) when first written, and 1.62x more with the batch tile below (2026-12-03,
+// AMD EPYC host); q8_0 decoding gained from a prefetch, not from the width. Decoding float32
+// and f16 stays AVX2.
 //
-// q8_0 per pair of blocks and row: 64 weights and 64 input bytes in one register each; w's
-// signs moved onto x with a masked subtraction (AVX-512 has no vpsignb for zmm); one vpdpbusd
-// (|w| as unsigned bytes times x as signed, four products per int32 lane, exact: at most
-// 4 * 127 * 127) does what two sign flips, vpmaddubsw and vpmaddwd do with AVX2; then each
-// block's 8 lanes are scaled by its own float(d_w) * d_x.
+// q8_0 decoding, per pair of blocks and row: 64 weights and 64 input bytes in one register
+// each; w's signs moved onto x with a masked subtraction (AVX-512 has no vpsignb for zmm);
+// one vpdpbusd (|w| as unsigned bytes times x as signed, four products per int32 lane,
+// exact: at most 4 * 127 * 127) does what two sign flips, vpmaddubsw and vpmaddwd do with
+// AVX2; then each block's 8 lanes are scaled by its own float(d_w) * d_x. A batch (q8_tile)
+// gets the same integers another way, cheaper when each row meets several inputs.
 #include "implementations.h"
 
 #if defined(__x86_64__)
@@ -18,6 +20,7 @@
 // GCC 12's AVX-512 intrinsics pass an "undefined" register as the unused masked source, and
 // its flow analysis then reports it as maybe uninitialised (GCC bug 105593, fixed in 13).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 #include <immintrin.h>
@@ -54,56 +57,92 @@ TG_AVX512 inline __m256 block_dot(__m256i w, __m256i x) {
   return _mm256_cvtepi32_ps(products);
 }
 
+// A batch: 4 rows by NT <= 4 inputs, each row's pair of blocks loaded once for all NT
+// inputs. The integer dot products here take x as unsigned: x + 128 (x ^ 0x80 as a byte),
+// with the lane's 128 * sum(w) subtracted first, so one vpdpbusd per row and input, exact as
+// the sign-moving form of pair_dot (both are the same integers), and every float operation
+// after it is q8_gemv's in q8_gemv's order: so a token's outputs from a batch and from
+// decoding are the same bits. Until 2026-12-03 the batch did pair_dot per row and input
+// (eight instructions where this takes four) and a q8_0 prefill ran at under half the
+// float32 one's speed.
+template <int NT>
+TG_AVX512 void q8_tile(float* out, int ldo, const float* xs, const std::int8_t* xq, int nb,
+                       const std::uint8_t* const (&row)[4], int nr, bool prefetch_next, std::size_t per_row,
+                       const float* bias) {
+  const int pairs = nb / 2;
+  const __m512i top_bit = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i zero = _mm512_setzero_si512();
+  __m512 wide[NT][4];
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) wide[t][j] = _mm512_setzero_ps();
+  for (int p = 0; p < pairs; ++p) {
+    const int b = 2 * p;
+    __m512i xu[NT];
+    __m512 dx[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      const std::size_t at = static_cast<std::size_t>(t) * static_cast<std::size_t>(nb) + static_cast<std::size_t>(b);
+      xu[t] = _mm512_xor_si512(_mm512_loadu_si512(xq + at * kQ8Block), top_bit);
+      dx[t] = _mm512_mask_mov_ps(_mm512_set1_ps(xs[at]), 0xff00, _mm512_set1_ps(xs[at + 1]));
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      const std::uint8_t* block = row[j] + static_cast<std::size_t>(b) * kQ8BlockBytes;
+      // As in reduced_avx2.cpp: the next group of rows, one group ahead.
+      if (prefetch_next) _mm_prefetch(reinterpret_cast<const char*>(block + 4 * per_row), _MM_HINT_T0);
+      // As in q8_gemv: block b's values in bytes 0-31, block b + 1's in 32-63.
+      const __m512i wv =
+          _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2), 0xffffffff00000000ULL, block + 4);
+      const __m512i minus_offset = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, top_bit, wv));  // -128 sum(w)
+      const __m512 dw =
+          _mm512_mask_mov_ps(_mm512_set1_ps(scale_of(block)), 0xff00, _mm512_set1_ps(scale_of(block + kQ8BlockBytes)));
+#pragma GCC unroll 4
+      for (int t = 0; t < NT; ++t) {
+        const __m512i dot = _mm512_dpbusd_epi32(minus_offset, xu[t], wv);
+        wide[t][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, dx[t]), wide[t][j]);
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    const float* xst = xs + static_cast<std::size_t>(t) * static_cast<std::size_t>(nb);
+    const std::int8_t* xqt = xq + static_cast<std::size_t>(t) * static_cast<std::size_t>(nb) * kQ8Block;
+    __m256 acc[4];
+    for (int j = 0; j < 4; ++j)
+      acc[j] = _mm256_add_ps(_mm512_castps512_ps256(wide[t][j]),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(wide[t][j]), 1)));
+    if (nb % 2) {  // an odd block at the end
+      const int b = nb - 1;
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xqt + b * kQ8Block));
+      for (int j = 0; j < 4; ++j) {
+        const std::uint8_t* block = row[j] + static_cast<std::size_t>(b) * kQ8BlockBytes;
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        acc[j] = _mm256_fmadd_ps(block_dot(wv, xv), _mm256_set1_ps(scale_of(block) * xst[b]), acc[j]);
+      }
+    }
+    store_sums(out + static_cast<std::size_t>(t) * static_cast<std::size_t>(ldo),
+               reduce4(acc[0], acc[1], acc[2], acc[3]), bias, nr);
+  }
+}
+
 TG_AVX512 void q8_rows(float* out, int ldo, const QuantizedInput& x, int T, const std::uint8_t* W, int nb,
                        const float* bias, int r0, int r1) {
+  using TileFn = void (*)(float*, int, const float*, const std::int8_t*, int, const std::uint8_t* const(&)[4], int,
+                          bool, std::size_t, const float*);
+  static constexpr TileFn kTiles[] = {&q8_tile<1>, &q8_tile<2>, &q8_tile<3>, &q8_tile<4>};
   const std::size_t per_row = static_cast<std::size_t>(nb) * kQ8BlockBytes;
-  const int pairs = nb / 2;
   for (int r = r0; r < r1; r += 4) {
     const int nr = std::min(4, r1 - r);
     const std::uint8_t* row[4];
     for (int j = 0; j < 4; ++j) row[j] = W + static_cast<std::size_t>(r + std::min(j, nr - 1)) * per_row;
     const bool ahead = r + 4 < r1;
-    for (int t = 0; t < T; ++t) {
-      const float* xs = x.scales.data() + static_cast<std::size_t>(t) * nb;
-      const std::int8_t* xq = x.values.data() + static_cast<std::size_t>(t) * nb * kQ8Block;
-      __m512 wide[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-      for (int p = 0; p < pairs; ++p) {
-        const int b = 2 * p;
-        // As in reduced_avx2.cpp: the next group of rows, one group ahead.
-        if (t == 0 && ahead)
-          for (int j = 0; j < 4; ++j)
-            _mm_prefetch(
-                reinterpret_cast<const char*>(row[j] + 4 * per_row + static_cast<std::size_t>(b) * kQ8BlockBytes),
-                _MM_HINT_T0);
-        const __m512i xv = _mm512_loadu_si512(xq + b * kQ8Block);
-        const float s0 = xs[b], s1 = xs[b + 1];
-        for (int j = 0; j < 4; ++j) {
-          const std::uint8_t* block = row[j] + static_cast<std::size_t>(b) * kQ8BlockBytes;
-          // Bytes 0-31 from block b's values (block + 2), 32-63 from block b + 1's (block + 36,
-          // i.e. byte 32 of a load at block + 4): two masked loads, no shuffle.
-          const __m512i wv = _mm512_mask_loadu_epi8(_mm512_maskz_loadu_epi8(0xffffffffULL, block + 2),
-                                                    0xffffffff00000000ULL, block + 4);
-          // Lanes 0-7 block b's scale, 8-15 block b + 1's.
-          const __m512 scale = _mm512_mask_mov_ps(_mm512_set1_ps(scale_of(block) * s0), 0xff00,
-                                                  _mm512_set1_ps(scale_of(block + kQ8BlockBytes) * s1));
-          wide[j] = _mm512_fmadd_ps(pair_dot(wv, xv), scale, wide[j]);
-        }
-      }
-      __m256 acc[4];
-      for (int j = 0; j < 4; ++j)
-        acc[j] = _mm256_add_ps(_mm512_castps512_ps256(wide[j]),
-                               _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(wide[j]), 1)));
-      if (nb % 2) {  // an odd block at the end
-        const int b = nb - 1;
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + b * kQ8Block));
-        for (int j = 0; j < 4; ++j) {
-          const std::uint8_t* block = row[j] + static_cast<std::size_t>(b) * kQ8BlockBytes;
-          const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
-          acc[j] = _mm256_fmadd_ps(block_dot(wv, xv), _mm256_set1_ps(scale_of(block) * xs[b]), acc[j]);
-        }
-      }
-      store_sums(out + static_cast<std::size_t>(t) * ldo + r, reduce4(acc[0], acc[1], acc[2], acc[3]),
-                 bias ? bias + r : nullptr, nr);
+    for (int t = 0; t < T; t += 4) {
+      const int nt = std::min(4, T - t);
+      kTiles[nt - 1](out + static_cast<std::size_t>(t) * static_cast<std::size_t>(ldo) + r, ldo,
+                     x.scales.data() + static_cast<std::size_t>(t) * static_cast<std::size_t>(nb),
+                     x.values.data() + static_cast<std::size_t>(t) * static_cast<std::size_t>(nb) * kQ8Block, nb, row,
+                     nr, ahead && t == 0, per_row, bias ? bias + r : nullptr);
     }
   }
 }
