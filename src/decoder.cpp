@@ -161,6 +161,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     for (int i = 0; i < D; ++i) x[i] = e[i] + p[i];
   }
 
+  const bool tail = !options.all_logits && !options.observer && T > 2;
   for (int l = 0; l < c.n_layer; ++l) {
     const LayerWeights& lw = w.layers[static_cast<std::size_t>(l)];
     float* k_cache = s.key_cache.data() + static_cast<std::size_t>(l) * s.capacity * uD;
@@ -180,22 +181,35 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
         std::copy_n(qkv + 2 * D + h * hd, hd, v_cache + at);
       }
     }
-    attention(run, s, s.qkv.data(), k_cache, v_cache, T, pos0, l, c, options.observer);
-    kernels::linear(run, s.xn.data(), s.att.data(), T, lw.attn_proj_weight, lw.attn_proj_bias.data());
-    for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
+    // Past this point a row only feeds its own token's next layer, and after the last layer
+    // only the last token's row reaches the logits. So unless every token's logits (or every
+    // query's attention, for an observer) are asked for, the last layer goes on with its last
+    // two rows alone, after all its keys and values are cached; llama.cpp does the same (its
+    // output ids). Two rows, not one: a batch runs the batch kernels, which sum each row as
+    // they would within the whole prompt, so the logits keep their bits (one row alone would
+    // take the decoding kernels, whose order differs).
+    const int t0 = tail && l == c.n_layer - 1 ? T - 2 : 0;
+    const int n = T - t0;
+    const std::size_t nD = static_cast<std::size_t>(n) * uD;
+    float* x = s.x.data() + static_cast<std::size_t>(t0) * uD;
+    attention(run, s, s.qkv.data() + 3 * static_cast<std::size_t>(t0) * uD, k_cache, v_cache, n, pos0 + t0, l, c,
+              options.observer);
+    kernels::linear(run, s.xn.data(), s.att.data(), n, lw.attn_proj_weight, lw.attn_proj_bias.data());
+    for (std::size_t i = 0; i < nD; ++i) x[i] += s.xn[i];
 
     // MLP sub-block: x += c_proj(act(c_fc(ln_2(x))))
-    for_rows(run, T, D, [&](int t) {
-      run.ops->layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
+    for_rows(run, n, D, [&](int t) {
+      run.ops->layer_norm(s.xn.data() + t * uD, x + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
                           c.layer_norm_epsilon);
     });
-    kernels::linear(run, s.hidden.data(), s.xn.data(), T, lw.fc_weight, lw.fc_bias.data());
-    // Row by row: T x F can pass 2^31 (65536 positions of a 40000-wide MLP), n is an int.
-    for_rows(run, T, F,
+    kernels::linear(run, s.hidden.data(), s.xn.data(), n, lw.fc_weight, lw.fc_bias.data());
+    // Row by row: rows x F can pass 2^31 (65536 positions of a 40000-wide MLP); activate's
+    // length is an int.
+    for_rows(run, n, F,
              [&](int t) { run.ops->activate(c.activation, s.hidden.data() + static_cast<std::size_t>(t) * F, F); });
-    kernels::linear(run, s.xn.data(), s.hidden.data(), T, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
-    for (std::size_t i = 0; i < T * uD; ++i) s.x[i] += s.xn[i];
-    check_finite(model, s.x.data(), T, D, pos0, l);
+    kernels::linear(run, s.xn.data(), s.hidden.data(), n, lw.mlp_proj_weight, lw.mlp_proj_bias.data());
+    for (std::size_t i = 0; i < nD; ++i) x[i] += s.xn[i];
+    check_finite(model, x, n, D, pos0 + t0, l);
   }
   s.n_past = pos0 + T;
 

@@ -4,9 +4,12 @@
 #include <cmath>
 
 #include "helpers.h"
+#include "random_model.h"
+#include "thread_pool.h"
 #include "tinygpt/decoder.h"
 #include "tinygpt/generate.h"
 #include "tinygpt/load.h"
+#include "tinygpt/weight_type.h"
 
 using namespace tinygpt;
 using tinygpt::test::fixture;
@@ -164,4 +167,51 @@ TEST_CASE("a restarted state gives a fresh state's logits, bit for bit", "[refer
   const std::vector<float> fresh_next(a.begin(), a.end());
   const auto b = forward(model, reused, next);
   for (std::size_t i = 0; i < fresh_next.size(); ++i) REQUIRE(b[i] == fresh_next[i]);
+}
+
+TEST_CASE("a prompt's last logits and its cache are the same bits when the last layer skips the other rows",
+          "[reference][tail]") {
+  // Without all_logits and without an observer, forward() runs the last layer past its
+  // keys and values on the last two rows only (decoder.cpp). That may change nothing: not the
+  // logits, in any type, ISA or thread count, nor the cache the next token reads.
+  using tinygpt::test::all_isas;
+  using tinygpt::test::random_model;
+  ThreadPool two(2);
+  // head_dim 16 (queries in pairs on AVX-512) and 15 (one at a time); 3 layers.
+  for (const int D : {48, 45}) {
+    for (const WeightType type : {WeightType::f32, WeightType::f16, WeightType::q8_0}) {
+      Model m = random_model(D, 3, 3, 70, 97, 16, Activation::gelu_tanh, true, 7);
+      if (type != WeightType::f32) reduce_weights(m, type);
+      for (const auto isa : all_isas()) {
+        for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &two}) {
+          for (const int T : {3, 4, 5, 8, 13}) {
+            INFO("D=" << D << " " << to_string(type) << " " << kernels::to_string(isa) << (pool ? " 2 threads" : "")
+                      << " T=" << T);
+            std::vector<std::int32_t> ids;
+            for (int t = 0; t < T; ++t) ids.push_back((5 + 11 * t) % 97);
+            // With an observer the whole last layer runs (it sees every query), so that is the
+            // result to keep. (all_logits is not: its last row goes through the batch kernels
+            // of the output layer, one row alone through the decoding ones.)
+            ForwardOptions last, watched;
+            last.isa = watched.isa = isa;
+            last.pool = watched.pool = pool;
+            const AttentionObserver nothing = [](const AttentionEvent&) {};
+            watched.observer = &nothing;
+            State sw = make_state(m.config, T + 1), sl = make_state(m.config, T + 1);
+            const auto lw = forward(m, sw, ids, watched);
+            const std::vector<float> want(lw.begin(), lw.end());
+            REQUIRE(want.size() == static_cast<std::size_t>(m.config.vocab_size));
+            const auto ll = forward(m, sl, ids, last);
+            REQUIRE(std::vector<float>(ll.begin(), ll.end()) == want);
+            // The next token reads every layer's cache, the last one's included.
+            const std::int32_t next[1] = {42};
+            const auto nw = forward(m, sw, next, last);
+            const std::vector<float> want_next(nw.begin(), nw.end());
+            const auto nl = forward(m, sl, next, last);
+            REQUIRE(std::vector<float>(nl.begin(), nl.end()) == want_next);
+          }
+        }
+      }
+    }
+  }
 }
