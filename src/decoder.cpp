@@ -172,7 +172,22 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
       run.ops->layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_1_weight.data(), lw.ln_1_bias.data(), D,
                           c.layer_norm_epsilon);
     });
-    kernels::linear(run, s.qkv.data(), s.xn.data(), T, lw.attn_weight, lw.attn_bias.data());
+    // Past this point a row only feeds its own token's next layer, and after the last layer
+    // only the last token's row reaches the logits. So unless every token's logits (or every
+    // query's attention, for an observer) are asked for, the last layer needs the keys and
+    // values of every row but the rest (its queries on) for its last two rows alone; llama.cpp
+    // skips the same rows (its output ids). Two rows, not one: a batch runs the batch kernels,
+    // which sum each row as they would within the whole prompt, so the logits keep their bits
+    // (one row alone would take the decoding kernels, whose order differs). The rows before
+    // them go through the batch kernels too, as long as there are two of them.
+    const int t0 = tail && l == c.n_layer - 1 ? T - 2 : 0;
+    if (t0 >= 2) {
+      kernels::linear(run, s.qkv.data(), s.xn.data(), t0, lw.attn_weight, lw.attn_bias.data(), D, 3 * D);
+      kernels::linear(run, s.qkv.data() + 3 * static_cast<std::size_t>(t0) * uD, s.xn.data() + t0 * uD, T - t0,
+                      lw.attn_weight, lw.attn_bias.data());
+    } else {
+      kernels::linear(run, s.qkv.data(), s.xn.data(), T, lw.attn_weight, lw.attn_bias.data());
+    }
     for (int t = 0; t < T; ++t) {
       const float* qkv = s.qkv.data() + 3 * t * uD;
       for (int h = 0; h < c.n_head; ++h) {
@@ -181,14 +196,6 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
         std::copy_n(qkv + 2 * D + h * hd, hd, v_cache + at);
       }
     }
-    // Past this point a row only feeds its own token's next layer, and after the last layer
-    // only the last token's row reaches the logits. So unless every token's logits (or every
-    // query's attention, for an observer) are asked for, the last layer goes on with its last
-    // two rows alone, after all its keys and values are cached; llama.cpp does the same (its
-    // output ids). Two rows, not one: a batch runs the batch kernels, which sum each row as
-    // they would within the whole prompt, so the logits keep their bits (one row alone would
-    // take the decoding kernels, whose order differs).
-    const int t0 = tail && l == c.n_layer - 1 ? T - 2 : 0;
     const int n = T - t0;
     const std::size_t nD = static_cast<std::size_t>(n) * uD;
     float* x = s.x.data() + static_cast<std::size_t>(t0) * uD;

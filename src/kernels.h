@@ -121,6 +121,10 @@ struct Compute {
 
 // linear() above, through `c.ops`, with the rows shared among `c.pool`'s threads.
 void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias);
+// The same for the outputs [first_row, end_row) of each input alone (out keeps w.rows per
+// input; the others are not written): each gets the bits the whole product gives it.
+void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias,
+            int first_row, int end_row);
 
 // For the weights loader: decodes the longest prefix of in[0, n) made of whole 32-character
 // blocks of the base64 alphabet (no padding) into out (3 bytes per 4 characters) and

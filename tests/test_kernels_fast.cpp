@@ -249,6 +249,20 @@ TEST_CASE("the threaded linear layer gives the single-threaded result bit for bi
           std::vector<float> rows(one.size());
           kernels::ops(isa).linear_rows(rows.data(), R, x.data(), T, w, bias.data(), 0, R);
           REQUIRE(rows == one);
+          // A range of the outputs (decoder.cpp: a last layer's keys and values alone): those
+          // bits, and nothing written outside it, on one thread and on the pool.
+          for (auto [first, end] : {std::pair{R / 3, R}, std::pair{7, R / 2 + 1}}) {
+            for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+              std::vector<float> part(one.size(), -7.0f);
+              kernels::linear(kernels::Compute{&kernels::ops(isa), p}, part.data(), x.data(), T, w, bias.data(), first,
+                              end);
+              for (int t = 0; t < T; ++t)
+                for (int r = 0; r < R; ++r) {
+                  const std::size_t i = static_cast<std::size_t>(t) * R + r;
+                  REQUIRE(part[i] == (r >= first && r < end ? one[i] : -7.0f));
+                }
+            }
+          }
         }
       }
     }

@@ -99,11 +99,15 @@ void transpose(float* dst, const float* src, std::size_t rows, std::size_t cols)
 int Compute::threads() const { return pool ? pool->size() : 1; }
 
 void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias) {
-  const int rows = w.rows;
+  linear(c, out, x, n_rows_x, w, bias, 0, w.rows);
+}
+
+void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Matrix& w, const float* bias,
+            int first_row, int end_row) {
   const int threads = c.threads();
   // Below this many multiply-adds, waking another thread costs more than it saves.
   constexpr double kMinParallelWork = 1 << 15;
-  const double work = static_cast<double>(n_rows_x) * rows * w.cols;
+  const double work = static_cast<double>(n_rows_x) * (end_row - first_row) * w.cols;
   // A q8_0 layer's input is quantised once, before the rows are shared out, so that no
   // output depends on how they were split.
   QuantizedInput xq;
@@ -117,31 +121,32 @@ void linear(const Compute& c, float* out, const float* x, int n_rows_x, const Ma
   auto run = [&](int r0, int r1) {
     switch (w.type) {
       case WeightType::f32:
-        if (w.layout == Layout::in_out) c.ops->linear_rows_in_out(out, rows, x, n_rows_x, w, bias, r0, r1);
-        else if (pack) c.ops->linear_rows_packed(out, rows, packed, n_rows_x, w, bias, r0, r1);
-        else c.ops->linear_rows(out, rows, x, n_rows_x, w, bias, r0, r1);
+        if (w.layout == Layout::in_out) c.ops->linear_rows_in_out(out, w.rows, x, n_rows_x, w, bias, r0, r1);
+        else if (pack) c.ops->linear_rows_packed(out, w.rows, packed, n_rows_x, w, bias, r0, r1);
+        else c.ops->linear_rows(out, w.rows, x, n_rows_x, w, bias, r0, r1);
         break;
       case WeightType::f16:
-        if (pack) c.ops->linear_rows_f16_packed(out, rows, packed, n_rows_x, w, bias, r0, r1);
-        else c.ops->linear_rows_f16(out, rows, x, n_rows_x, w, bias, r0, r1);
+        if (pack) c.ops->linear_rows_f16_packed(out, w.rows, packed, n_rows_x, w, bias, r0, r1);
+        else c.ops->linear_rows_f16(out, w.rows, x, n_rows_x, w, bias, r0, r1);
         break;
       case WeightType::q8_0:
-        c.ops->linear_rows_q8_0(out, rows, xq, n_rows_x, w, bias, r0, r1);
+        c.ops->linear_rows_q8_0(out, w.rows, xq, n_rows_x, w, bias, r0, r1);
         break;
     }
   };
   if (threads == 1 || work < kMinParallelWork) {
-    run(0, rows);
+    run(first_row, end_row);
     return;
   }
   // Several chunks per thread so that a late or slow thread only delays one small chunk;
   // multiples of 24 rows keep whole 8-row (decode) and 6-row (prefill) tiles together.
   constexpr int kGrain = 24;
+  const int rows = end_row - first_row;
   const int per_chunk = std::max(kGrain, (rows / (4 * threads) + kGrain - 1) / kGrain * kGrain);
   const int n_chunks = (rows + per_chunk - 1) / per_chunk;
   c.pool->parallel_for(n_chunks, [&](int chunk, int) {
-    const int r0 = chunk * per_chunk;
-    run(r0, std::min(rows, r0 + per_chunk));
+    const int r0 = first_row + chunk * per_chunk;
+    run(r0, std::min(end_row, r0 + per_chunk));
   });
 }
 
