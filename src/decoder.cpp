@@ -109,6 +109,20 @@ void for_rows(const kernels::Compute& run, int T, int width, Fn&& fn) {
   });
 }
 
+// out[t] = layer_norm(x[t]) for the T rows of D: a few rows to each call of the kernel,
+// which interleaves their sums (Ops::layer_norm), the groups shared among the threads as
+// for_rows shares rows.
+void layer_norm_rows(const kernels::Compute& run, float* out, const float* x, int T, int D, const float* weight,
+                     const float* bias, float eps) {
+  constexpr int kGroup = 8;
+  const auto uD = static_cast<std::size_t>(D);
+  const int groups = (T + kGroup - 1) / kGroup;
+  for_rows(run, groups, kGroup * D, [&](int g) {
+    const std::size_t at = static_cast<std::size_t>(g) * kGroup * uD;
+    run.ops->layer_norm(out + at, x + at, std::min(kGroup, T - g * kGroup), weight, bias, D, eps);
+  });
+}
+
 // Finite weights can still overflow float32 on the way (a layer norm weight of 3e38, an
 // epsilon that is 0 in float32), and an inf or NaN would then be sampled or scored as if
 // it meant something. Checked over each layer's output (T x D values, nothing next to the
@@ -168,10 +182,8 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     float* v_cache = s.value_cache.data() + static_cast<std::size_t>(l) * s.capacity * uD;
 
     // Attention sub-block: x += c_proj(attn(ln_1(x)))
-    for_rows(run, T, D, [&](int t) {
-      run.ops->layer_norm(s.xn.data() + t * uD, s.x.data() + t * uD, lw.ln_1_weight.data(), lw.ln_1_bias.data(), D,
-                          c.layer_norm_epsilon);
-    });
+    layer_norm_rows(run, s.xn.data(), s.x.data(), T, D, lw.ln_1_weight.data(), lw.ln_1_bias.data(),
+                    c.layer_norm_epsilon);
     // Past this point a row only feeds its own token's next layer, and after the last layer
     // only the last token's row reaches the logits. So unless every token's logits (or every
     // query's attention, for an observer) are asked for, the last layer needs the keys and
@@ -205,10 +217,7 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
     for (std::size_t i = 0; i < nD; ++i) x[i] += s.xn[i];
 
     // MLP sub-block: x += c_proj(act(c_fc(ln_2(x))))
-    for_rows(run, n, D, [&](int t) {
-      run.ops->layer_norm(s.xn.data() + t * uD, x + t * uD, lw.ln_2_weight.data(), lw.ln_2_bias.data(), D,
-                          c.layer_norm_epsilon);
-    });
+    layer_norm_rows(run, s.xn.data(), x, n, D, lw.ln_2_weight.data(), lw.ln_2_bias.data(), c.layer_norm_epsilon);
     kernels::linear(run, s.hidden.data(), s.xn.data(), n, lw.fc_weight, lw.fc_bias.data());
     // Row by row: rows x F can pass 2^31 (65536 positions of a 40000-wide MLP); activate's
     // length is an int.
@@ -223,9 +232,8 @@ std::span<const float> forward(const Model& model, State& s, std::span<const std
   // logits = ln_f(x) W_out^T, for the rows asked for.
   const int first = options.all_logits ? 0 : T - 1;
   const int rows = T - first;
-  for (int t = first; t < T; ++t)
-    run.ops->layer_norm(s.xn.data() + (t - first) * uD, s.x.data() + t * uD, w.ln_f_weight.data(), w.ln_f_bias.data(),
-                        D, c.layer_norm_epsilon);
+  layer_norm_rows(run, s.xn.data(), s.x.data() + first * uD, rows, D, w.ln_f_weight.data(), w.ln_f_bias.data(),
+                  c.layer_norm_epsilon);
   grow(s.logits, static_cast<std::size_t>(rows) * V);
   kernels::linear(run, s.logits.data(), s.xn.data(), rows, w.output(), nullptr);
   check_finite(model, s.logits.data(), rows, V, pos0 + first, -1);

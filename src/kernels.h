@@ -78,8 +78,10 @@ struct Ops {
                           int r1);
   void (*linear_rows_q8_0)(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias,
                            int r0, int r1);
-  // What kernels::layer_norm above computes, over one row of n.
-  void (*layer_norm)(float* out, const float* x, const float* weight, const float* bias, int n, float eps);
+  // What kernels::layer_norm above computes, over `rows` consecutive rows of n (x and out
+  // row-major). A row's result does not depend on the others or on `rows`: several rows at
+  // once only let a kernel interleave their sums, each a chain of dependent additions.
+  void (*layer_norm)(float* out, const float* x, int rows, const float* weight, const float* bias, int n, float eps);
   void (*softmax)(float* x, int n);
   void (*activate)(Activation a, float* x, int n);
   // One head, one query: what tinygpt::attend_head (attention.h) computes.

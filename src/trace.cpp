@@ -26,10 +26,7 @@ std::vector<float> row(const Rows& m, int r, int n) {
 
 Rows layer_norm_rows(const kernels::Compute& run, const Rows& x, int T, int D, Vector weight, Vector bias, float eps) {
   Rows out(x.size());
-  for (int t = 0; t < T; ++t) {
-    const auto at = static_cast<std::size_t>(t) * static_cast<std::size_t>(D);
-    run.ops->layer_norm(out.data() + at, x.data() + at, weight.data(), bias.data(), D, eps);
-  }
+  run.ops->layer_norm(out.data(), x.data(), T, weight.data(), bias.data(), D, eps);
   return out;
 }
 
@@ -59,7 +56,7 @@ std::vector<float> unembed(const kernels::Compute& run, const Model& model, cons
   const Config& c = model.config;
   const Weights& w = model.weights;
   std::vector<float> xn(x.size());
-  run.ops->layer_norm(xn.data(), x.data(), w.ln_f_weight.data(), w.ln_f_bias.data(), c.n_embd, c.layer_norm_epsilon);
+  run.ops->layer_norm(xn.data(), x.data(), 1, w.ln_f_weight.data(), w.ln_f_bias.data(), c.n_embd, c.layer_norm_epsilon);
   std::vector<float> logits(static_cast<std::size_t>(c.vocab_size));
   kernels::linear(run, logits.data(), xn.data(), 1, w.output(), nullptr);
   if (normed) *normed = std::move(xn);

@@ -119,7 +119,7 @@ TEST_CASE("every ISA's layer_norm is the portable one to a unit in the last plac
           const std::vector<float> b = random_vector(static_cast<std::size_t>(n), rng);
           std::vector<float> want(static_cast<std::size_t>(n) + 1, -7.0f), got(want.size(), -7.0f);
           kernels::layer_norm(want.data(), x.data(), w.data(), b.data(), n, eps);
-          ops.layer_norm(got.data(), x.data(), w.data(), b.data(), n, eps);
+          ops.layer_norm(got.data(), x.data(), 1, w.data(), b.data(), n, eps);
           CHECK(got[static_cast<std::size_t>(n)] == -7.0f);  // nothing written past n
           long double mean = 0, var = 0;
           for (const float v : x) mean += v;
@@ -142,6 +142,41 @@ TEST_CASE("every ISA's layer_norm is the portable one to a unit in the last plac
     }
     WARN(kernels::to_string(isa) << ": " << differ << " of " << total
                                  << " layer_norm outputs one ulp from the portable ones");
+  }
+}
+
+TEST_CASE("layer_norm over many rows gives each row the AVX2 kernel's bits for it alone", "[kernels][fast]") {
+  // The AVX-512 kernel interleaves up to 8 rows' sums (layer_norm_avx512.cpp); every table
+  // must give a row the bits it gives that row alone, and AVX-512 the AVX2 kernel's.
+  std::mt19937 rng(29);
+  for (const auto isa : all_isas()) {
+    const auto& ops = kernels::ops(isa);
+    for (int n : {1, 7, 8, 9, 16, 23, 256, 257, 768}) {
+      for (int rows : {1, 2, 5, 8, 9, 17}) {
+        INFO(kernels::to_string(isa) << " n=" << n << " rows=" << rows);
+        const auto size = static_cast<std::size_t>(rows) * n;
+        std::vector<float> x = random_vector(size, rng, 3.0f);
+        for (std::size_t i = 0; i < size; ++i) x[i] += static_cast<float>(i % 5) * 100.0f - 200.0f;
+        const std::vector<float> w = random_vector(static_cast<std::size_t>(n), rng);
+        const std::vector<float> b = random_vector(static_cast<std::size_t>(n), rng);
+        std::vector<float> got(size + 1, -7.0f);
+        ops.layer_norm(got.data(), x.data(), rows, w.data(), b.data(), n, 1e-5f);
+        REQUIRE(got[size] == -7.0f);  // nothing written past the last row
+        for (int r = 0; r < rows; ++r) {
+          const std::size_t at = static_cast<std::size_t>(r) * n;
+          std::vector<float> alone(static_cast<std::size_t>(n)), reference(alone.size());
+          ops.layer_norm(alone.data(), x.data() + at, 1, w.data(), b.data(), n, 1e-5f);
+          const std::vector<float> row(got.begin() + static_cast<std::ptrdiff_t>(at),
+                                       got.begin() + static_cast<std::ptrdiff_t>(at + static_cast<std::size_t>(n)));
+          REQUIRE(row == alone);
+          if (isa == kernels::Isa::avx512) {
+            kernels::ops(kernels::Isa::avx2)
+                .layer_norm(reference.data(), x.data() + at, 1, w.data(), b.data(), n, 1e-5f);
+            REQUIRE(row == reference);
+          }
+        }
+      }
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Small AVX2 helpers the AVX2 kernel files share (kernels_avx2.cpp, reduced_avx2.cpp).
+// Small AVX2 helpers the AVX2 kernel files share (kernels_avx2.cpp, reduced_avx2.cpp), and
+// the AVX-512 ones that must give the AVX2 kernels' bits.
 // Each carries the target attribute (see kernels_avx2.cpp for why not -mavx2). x86-64 only.
 #include <immintrin.h>
 
@@ -34,6 +35,21 @@ TG_AVX2 inline __m128 reduce4(__m256 a, __m256 b, __m256 c, __m256 d) {
   const __m256 cd = _mm256_hadd_ps(c, d);
   const __m256 abcd = _mm256_hadd_ps(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
   return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+// a[0] + a[1] + a[2] + a[3]
+TG_AVX2 inline double hsum(__m256d a) {
+  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+// v, through an empty asm the compiler cannot see through: a multiply passed through it is
+// never fused with the following add into one FMA (GCC fuses them in functions built for
+// FMA, never in the portable code, built for any x86-64).
+template <class V>
+TG_AVX2 inline V opaque(V v) {
+  asm("" : "+x"(v));
+  return v;
 }
 
 // Stores n <= 4 sums (+ bias) to out[0..n).

@@ -32,6 +32,8 @@ void attend_head_pair(float* out0, float* out1, const float* q0, const float* q1
 // activation_avx512.cpp: the AVX2 softmax and activations' bits on 16 lanes.
 void softmax(float* x, int n);
 void activate(Activation a, float* x, int n);
+// layer_norm_avx512.cpp: Ops::layer_norm, the AVX2 kernel's bits, up to 8 rows interleaved.
+void layer_norm(float* out, const float* x, int rows, const float* weight, const float* bias, int n, float eps);
 // in_out_avx512.cpp: a batch through zmm tiles, the same sums as the AVX2 kernel bit for bit.
 void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix& w, const float* bias, int r0, int r1);
 void linear_rows_q8_0(float* out, int ldo, const QuantizedInput& x, int T, const Matrix& w, const float* bias, int r0,

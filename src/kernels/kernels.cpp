@@ -171,13 +171,21 @@ void activate(Activation a, float* x, int n) {
   }
 }
 
+static void layer_norm_rows(float* out, const float* x, int rows, const float* weight, const float* bias, int n,
+                            float eps) {
+  for (int r = 0; r < rows; ++r) {
+    const std::size_t at = static_cast<std::size_t>(r) * static_cast<std::size_t>(n);
+    layer_norm(out + at, x + at, weight, bias, n, eps);
+  }
+}
+
 const Ops& portable_ops() {
   static const Ops table{.isa = Isa::portable,
                          .linear_rows = linear_rows,
                          .linear_rows_in_out = linear_rows_in_out,
                          .linear_rows_f16 = linear_rows_f16,
                          .linear_rows_q8_0 = linear_rows_q8_0,
-                         .layer_norm = layer_norm,
+                         .layer_norm = layer_norm_rows,
                          .softmax = softmax,
                          .activate = activate,
                          .attend_head = attend_head,

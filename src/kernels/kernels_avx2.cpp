@@ -352,26 +352,13 @@ void linear_rows_in_out(float* out, int ldo, const float* x, int T, const Matrix
 
 // ---- Element-wise steps ----
 
-// a[0] + a[1] + a[2] + a[3]
-TG_AVX2 inline double hsum(__m256d a) {
-  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
-}
-
-// v, through an empty asm the compiler cannot see through: a multiply passed through it is
-// never fused with the following add into one FMA (GCC fuses them in this file's fma
-// functions, never in the portable code, built for any x86-64).
-template <class V>
-TG_AVX2 inline V opaque(V v) {
-  asm("" : "+x"(v));
-  return v;
-}
-
 // The portable layer_norm's arithmetic (kernels.cpp): mean and variance in double, then
 // float((x - mean) * inv) * weight + bias with a separate multiply and add, so only the order
-// of the two double sums differs. The portable loop adds one double at a time, a chain of
-// dependent additions (a few cycles each) that took 3-5 % of a prefill.
-TG_AVX2 void layer_norm(float* out, const float* x, const float* weight, const float* bias, int n, float eps) {
+// of the two double sums differs (and the variance's squares are fused into its sum). The
+// portable loop adds one double at a time, a chain of dependent additions (a few cycles
+// each) that took 3-5 % of a prefill. The AVX-512 table keeps these bits for several rows at
+// once (layer_norm_avx512.cpp).
+TG_AVX2 void layer_norm_row(float* out, const float* x, const float* weight, const float* bias, int n, float eps) {
   const int full = n & ~7;
   __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
   for (int i = 0; i < full; i += 8) {
@@ -387,11 +374,13 @@ TG_AVX2 void layer_norm(float* out, const float* x, const float* weight, const f
   for (int i = 0; i < full; i += 8) {
     const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), m);
     const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)), m);
-    a = _mm256_add_pd(a, _mm256_mul_pd(d0, d0));
-    b = _mm256_add_pd(b, _mm256_mul_pd(d1, d1));
+    // Fused, as GCC contracted the multiply and add here before it was written out: so the
+    // bits do not hang on what a compiler contracts.
+    a = _mm256_fmadd_pd(d0, d0, a);
+    b = _mm256_fmadd_pd(d1, d1, b);
   }
   tail = 0;
-  for (int i = full; i < n; ++i) tail += (x[i] - mean) * (x[i] - mean);
+  for (int i = full; i < n; ++i) tail = std::fma(x[i] - mean, x[i] - mean, tail);
   const double var = (hsum(_mm256_add_pd(a, b)) + tail) / n;  // biased, as torch.nn.LayerNorm
   const double inv = 1.0 / std::sqrt(var + eps);
   const __m256d iv = _mm256_set1_pd(inv);
@@ -402,6 +391,14 @@ TG_AVX2 void layer_norm(float* out, const float* x, const float* weight, const f
     _mm256_storeu_ps(out + i, _mm256_add_ps(y, _mm256_loadu_ps(bias + i)));
   }
   for (int i = full; i < n; ++i) out[i] = opaque(static_cast<float>((x[i] - mean) * inv) * weight[i]) + bias[i];
+}
+
+TG_AVX2 void layer_norm(float* out, const float* x, int rows, const float* weight, const float* bias, int n,
+                        float eps) {
+  for (int r = 0; r < rows; ++r) {
+    const std::size_t at = static_cast<std::size_t>(r) * static_cast<std::size_t>(n);
+    layer_norm_row(out + at, x + at, weight, bias, n, eps);
+  }
 }
 
 TG_AVX2 void softmax(float* x, int n) {
