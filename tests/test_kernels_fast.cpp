@@ -520,7 +520,7 @@ TEST_CASE("AVX-512 attention for a pair of queries gives two AVX2 attend_head ca
   // Heads of 8 to 64 lanes run the pair kernel (head dims 2 and 32 / 64 with the two ways of
   // splitting the value sums); 12 and 72 fall back to one query at a time.
   for (int hd : {8, 12, 16, 24, 32, 40, 64, 72}) {
-    for (int n_keys : {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 40}) {
+    for (int n_keys : {1, 2, 3, 4, 5, 7, 8, 9, 12, 14, 15, 16, 17, 31, 32, 40, 100, 255}) {
       for (int stride : {hd, hd + 5}) {
         INFO("head_dim=" << hd << " n_keys=" << n_keys << " stride=" << stride);
         const auto rows = static_cast<std::size_t>(n_keys + 1) * static_cast<std::size_t>(stride);

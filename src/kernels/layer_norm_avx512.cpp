@@ -74,10 +74,11 @@ TG_AVX512 void norm_rows(float* out, const float* x, const float* weight, const 
     const __m512d mr = _mm512_set1_pd(mean[r]), iv = _mm512_set1_pd(inv[r]);
     for (int i = 0; i < full; i += 8) {
       const __m256 y = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(xr + i)), mr), iv));
-      _mm256_storeu_ps(o + i, _mm256_add_ps(avx2::opaque(_mm256_mul_ps(y, _mm256_loadu_ps(weight + i))),
-                                            _mm256_loadu_ps(bias + i)));
+      _mm256_storeu_ps(
+          o + i, _mm256_add_ps(avx2::opaque(_mm256_mul_ps(y, _mm256_loadu_ps(weight + i))), _mm256_loadu_ps(bias + i)));
     }
-    for (int i = full; i < n; ++i) o[i] = avx2::opaque(static_cast<float>((xr[i] - mean[r]) * inv[r]) * weight[i]) + bias[i];
+    for (int i = full; i < n; ++i)
+      o[i] = avx2::opaque(static_cast<float>((xr[i] - mean[r]) * inv[r]) * weight[i]) + bias[i];
   }
 }
 
