@@ -53,22 +53,24 @@ void attention(const kernels::Compute& run, State& s, const float* qkv, const fl
                                  values,
                                  hd});
   };
-  // Two queries at a time where the kernels have it (a prefill on AVX-512): the same bits
-  // as one at a time (Ops::attend_head_pair). Not with an observer, which sees each query's
-  // scores in turn.
-  const bool pairs = !observer && run.ops->attend_head_pair && T > 1;
-  const int per = pairs ? 2 : 1;
+  // Four queries at a time where the kernels have it (a prefill on AVX-512), then two, then
+  // one: the same bits as one at a time (Ops::attend_head_group). Not with an observer, which
+  // sees each query's scores in turn.
+  const bool groups_of = !observer && run.ops->attend_head_group && T > 1;
+  const int per = groups_of ? 4 : 1;
   const std::size_t scratch = static_cast<std::size_t>(per) * static_cast<std::size_t>(s.capacity);
-  auto group = [&](int g, int h, float* scores) {  // queries per * g and the next; scores: `scratch` floats
-    const int t = per * g;
-    if (!pairs || t + 1 == T) {
-      one(t, h, scores);
-      return;
+  auto group = [&](int g, int h, float* scores) {  // queries per * g on; scores: `scratch` floats
+    for (int t = per * g, end = std::min(T, t + per); t < end;) {
+      const int count = end - t >= 4 ? 4 : end - t >= 2 ? 2 : 1;
+      if (count == 1) {
+        one(t, h, scores);
+        return;
+      }
+      run.ops->attend_head_group(s.att.data() + t * uD + h * hd, uD, qkv + 3 * t * uD + h * hd, 3 * uD,
+                                 k_cache + h * head_stride, v_cache + h * head_stride, hd, pos0 + t + 1, hd, scale,
+                                 scores, s.capacity, count);
+      t += count;
     }
-    float* out = s.att.data() + t * uD + h * hd;
-    const float* q = qkv + 3 * t * uD + h * hd;
-    run.ops->attend_head_pair(out, out + uD, q, q + 3 * uD, k_cache + h * head_stride, v_cache + h * head_stride, hd,
-                              pos0 + t + 1, hd, scale, scores, scores + s.capacity);
   };
   // Below this many multiply-adds (scores and values), one thread is quicker.
   constexpr double kMinParallelWork = 1 << 14;

@@ -87,13 +87,14 @@ struct Ops {
   // One head, one query: what tinygpt::attend_head (attention.h) computes.
   void (*attend_head)(float* out, const float* q, const float* keys, const float* values, int kv_stride, int n_keys,
                       int head_dim, float scale, float* scores);
-  // Optional, null in a table without it: attend_head for two consecutive queries of one
-  // head at once (a prefill's tokens t and t + 1), the second seeing one key more: query 0
-  // keys [0, n_keys), query 1 keys [0, n_keys]. The same bits as two attend_head calls;
-  // scores0 and scores1 each have room for n_keys + 1 floats.
-  void (*attend_head_pair)(float* out0, float* out1, const float* q0, const float* q1, const float* keys,
-                           const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores0,
-                           float* scores1);
+  // Optional, null in a table without it: attend_head for `count` (2 or 4) consecutive
+  // queries of one head at once (a prefill's tokens t, t + 1, ...), each seeing one key more
+  // than the one before: query i is at q + i q_stride, sees keys [0, n_keys + i), and its
+  // output goes to out + i out_stride, its scores to scores + i scores_stride (each with room
+  // for n_keys + count - 1 floats). The same bits as `count` attend_head calls.
+  void (*attend_head_group)(float* out, std::size_t out_stride, const float* q, std::size_t q_stride, const float* keys,
+                            const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores,
+                            std::size_t scores_stride, int count);
   // Optional, null in a table without them: linear_rows for a batch (T > 1, float32,
   // out_in) whose inputs were rearranged first by pack_batch. linear() below packs once per
   // layer and shares the result among the threads that split the rows, instead of every

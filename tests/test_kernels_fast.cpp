@@ -505,9 +505,9 @@ TEST_CASE("fast attention matches the portable one and reads only the causal pre
   }
 }
 
-TEST_CASE("AVX-512 attention for a pair of queries gives two AVX2 attend_head calls' bits", "[kernels][fast][mask]") {
-  // The avx512 table's attend_head_pair must give exactly what the AVX2 attend_head gives
-  // (which the avx512 table also uses for one query): prefill pairs its queries, decoding
+TEST_CASE("AVX-512 attention for 2 or 4 queries gives the AVX2 attend_head calls' bits", "[kernels][fast][mask]") {
+  // The avx512 table's attend_head_group must give exactly what the AVX2 attend_head gives
+  // (which the avx512 table also uses for one query): prefill groups its queries, decoding
   // does not, and a prompt's logits must not depend on that.
   if (!kernels::cpu_supports(kernels::Isa::avx512)) {
     WARN("no AVX-512 on this CPU: nothing to compare");
@@ -515,33 +515,41 @@ TEST_CASE("AVX-512 attention for a pair of queries gives two AVX2 attend_head ca
   }
   const auto& avx2 = kernels::ops(kernels::Isa::avx2);
   const auto& avx512 = kernels::ops(kernels::Isa::avx512);
-  REQUIRE(avx512.attend_head_pair != nullptr);
+  REQUIRE(avx512.attend_head_group != nullptr);
   std::mt19937 rng(29);
-  // Heads of 8 to 64 lanes run the pair kernel (head dims 2 and 32 / 64 with the two ways of
-  // splitting the value sums); 12 and 72 fall back to one query at a time.
-  for (int hd : {8, 12, 16, 24, 32, 40, 64, 72}) {
-    for (int n_keys : {1, 2, 3, 4, 5, 7, 8, 9, 12, 14, 15, 16, 17, 31, 32, 40, 100, 255}) {
-      for (int stride : {hd, hd + 5}) {
-        INFO("head_dim=" << hd << " n_keys=" << n_keys << " stride=" << stride);
-        const auto rows = static_cast<std::size_t>(n_keys + 1) * static_cast<std::size_t>(stride);
-        const std::vector<float> keys = random_vector(rows, rng, 2.0f), values = random_vector(rows, rng);
-        const std::vector<float> q0 = random_vector(static_cast<std::size_t>(hd), rng, 2.0f);
-        const std::vector<float> q1 = random_vector(static_cast<std::size_t>(hd), rng, 2.0f);
-        const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-        const auto n = static_cast<std::size_t>(n_keys);
-        std::vector<float> want0(static_cast<std::size_t>(hd)), want1(want0.size()), got0(want0.size()),
-            got1(want0.size());
-        std::vector<float> sw0(n + 1), sw1(n + 1), sg0(n + 1), sg1(n + 1);
-        avx2.attend_head(want0.data(), q0.data(), keys.data(), values.data(), stride, n_keys, hd, scale, sw0.data());
-        avx2.attend_head(want1.data(), q1.data(), keys.data(), values.data(), stride, n_keys + 1, hd, scale,
-                         sw1.data());
-        avx512.attend_head_pair(got0.data(), got1.data(), q0.data(), q1.data(), keys.data(), values.data(), stride,
-                                n_keys, hd, scale, sg0.data(), sg1.data());
-        REQUIRE(got0 == want0);
-        REQUIRE(got1 == want1);
-        // The attention weights too (the scratch place past query 0's keys excepted).
-        REQUIRE(std::equal(sg0.begin(), sg0.begin() + n_keys, sw0.begin()));
-        REQUIRE(sg1 == sw1);
+  // Heads of 8 to 64 lanes run the group kernels (head dims up to 32 four queries at once,
+  // wider ones in pairs; 32 / 64 with the two ways of splitting the value sums); 12 and 72
+  // fall back to one query at a time.
+  for (int count : {2, 4}) {
+    for (int hd : {8, 12, 16, 24, 32, 40, 64, 72}) {
+      for (int n_keys : {1, 2, 3, 4, 5, 7, 8, 9, 12, 14, 15, 16, 17, 31, 32, 40, 100, 255}) {
+        for (int stride : {hd, hd + 5}) {
+          INFO("count=" << count << " head_dim=" << hd << " n_keys=" << n_keys << " stride=" << stride);
+          const int n_all = n_keys + count - 1;  // the last query's keys
+          const auto rows = static_cast<std::size_t>(n_all) * static_cast<std::size_t>(stride);
+          const std::vector<float> keys = random_vector(rows, rng, 2.0f), values = random_vector(rows, rng);
+          // Queries and outputs at strides of their own, as in a prefill's [T][3D] and [T][D].
+          const std::size_t q_stride = static_cast<std::size_t>(3 * hd + 1),
+                            out_stride = static_cast<std::size_t>(hd + 3);
+          const std::size_t s_stride = static_cast<std::size_t>(n_all + 2);
+          const std::vector<float> q = random_vector(q_stride * static_cast<std::size_t>(count), rng, 2.0f);
+          std::vector<float> got(out_stride * static_cast<std::size_t>(count), -7.0f), sg(s_stride * count, -7.0f);
+          avx512.attend_head_group(got.data(), out_stride, q.data(), q_stride, keys.data(), values.data(), stride,
+                                   n_keys, hd, 1.0f / std::sqrt(static_cast<float>(hd)), sg.data(), s_stride, count);
+          for (int i = 0; i < count; ++i) {
+            INFO("query " << i);
+            const auto ui = static_cast<std::size_t>(i);
+            std::vector<float> want(static_cast<std::size_t>(hd)), sw(static_cast<std::size_t>(n_keys + i));
+            avx2.attend_head(want.data(), q.data() + ui * q_stride, keys.data(), values.data(), stride, n_keys + i, hd,
+                             1.0f / std::sqrt(static_cast<float>(hd)), sw.data());
+            const auto out = got.begin() + static_cast<std::ptrdiff_t>(ui * out_stride);
+            REQUIRE(std::vector<float>(out, out + hd) == want);
+            REQUIRE(out[hd] == -7.0f);  // nothing written between the outputs
+            // The attention weights too (the scratch places past the query's keys excepted).
+            const auto sc = sg.begin() + static_cast<std::ptrdiff_t>(ui * s_stride);
+            REQUIRE(std::vector<float>(sc, sc + n_keys + i) == sw);
+          }
+        }
       }
     }
   }

@@ -33,7 +33,7 @@ struct State {
   std::vector<float> att;     // [T][D] heads concatenated
   std::vector<float> hidden;  // [T][F] MLP hidden
   std::vector<float> scores;  // [threads][capacity] attention weights of one head, per thread
-                              // ([threads][2][capacity] when queries go in pairs)
+                              // ([threads][4][capacity] when queries go in groups)
   std::vector<float> logits;  // [T][V] or [V]
   std::vector<float> packed;  // a batch as the kernels rearrange it (kernels::Ops::pack_batch)
 };

@@ -25,10 +25,11 @@ void linear_rows_packed(float* out, int ldo, const std::vector<float>& packed, i
 // linear_rows_f16_packed).
 void linear_rows_f16_packed(float* out, int ldo, const std::vector<float>& packed, int T, const Matrix& w,
                             const float* bias, int r0, int r1);
-// attention_avx512.cpp: Ops::attend_head_pair, the AVX2 attend_head's bits for two queries.
-void attend_head_pair(float* out0, float* out1, const float* q0, const float* q1, const float* keys,
-                      const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores0,
-                      float* scores1);
+// attention_avx512.cpp: Ops::attend_head_group, the AVX2 attend_head's bits for 2 or 4
+// queries.
+void attend_head_group(float* out, std::size_t out_stride, const float* q, std::size_t q_stride, const float* keys,
+                       const float* values, int kv_stride, int n_keys, int head_dim, float scale, float* scores,
+                       std::size_t scores_stride, int count);
 // activation_avx512.cpp: the AVX2 softmax and activations' bits on 16 lanes.
 void softmax(float* x, int n);
 void activate(Activation a, float* x, int n);

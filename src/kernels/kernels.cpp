@@ -189,7 +189,7 @@ const Ops& portable_ops() {
                          .softmax = softmax,
                          .activate = activate,
                          .attend_head = attend_head,
-                         .attend_head_pair = nullptr,
+                         .attend_head_group = nullptr,
                          .pack_batch = nullptr,
                          .linear_rows_packed = nullptr,
                          .linear_rows_f16_packed = nullptr};

@@ -661,7 +661,7 @@ const Ops* avx2_ops() {
                          .softmax = avx2::softmax,
                          .activate = avx2::activate,
                          .attend_head = avx2::attend_head,
-                         .attend_head_pair = nullptr,
+                         .attend_head_group = nullptr,
                          .pack_batch = nullptr,
                          .linear_rows_packed = nullptr,
                          .linear_rows_f16_packed = nullptr};

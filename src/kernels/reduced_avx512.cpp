@@ -203,7 +203,7 @@ const Ops* avx512_ops() {
     Ops t = *avx2_ops();
     t.isa = Isa::avx512;
     t.linear_rows = avx512::linear_rows;
-    t.attend_head_pair = avx512::attend_head_pair;
+    t.attend_head_group = avx512::attend_head_group;
     t.layer_norm = avx512::layer_norm;
     t.softmax = avx512::softmax;
     t.activate = avx512::activate;
