@@ -7,7 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 format=$(command -v clang-format-14 || command -v clang-format || true)
 if [[ -z "$format" ]]; then echo "clang-format is not installed (apt-get install clang-format)" >&2; exit 77; fi
-mapfile -t files < <(git ls-files '*.cpp' '*.h' | grep -v -e '^src/pretokenize_unicode.cpp$' -e '^tests/fixtures/')
+# Tracked files and new ones not yet added (but not ignored): a file is checked before its
+# first commit, not after.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.h' |
+  grep -v -e '^src/pretokenize_unicode.cpp$' -e '^tests/fixtures/')
 if [[ "${1:-}" == "--check" ]]; then
   bad=0
   for f in "${files[@]}"; do
